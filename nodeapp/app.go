@@ -1,0 +1,139 @@
+package nodeapp
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+)
+
+// Files holds the manifest files of a project, by name. A missing file is
+// absent from the map.
+type Files map[string][]byte
+
+// App is what the build needs to know about a Node.js project.
+type App struct {
+	// Name is package.json's name.
+	Name string
+	// Entrypoint is the file `node` runs, relative to the app directory.
+	Entrypoint string
+	// Module is "module" for ESM projects and "commonjs" otherwise.
+	Module string
+	// EnginesNode is package.json's engines.node range, or "".
+	EnginesNode string
+	// Dependencies and DevDependencies are package.json's, name to range.
+	Dependencies    map[string]string
+	DevDependencies map[string]string
+	// Scripts are package.json's scripts.
+	Scripts map[string]string
+}
+
+type packageJSON struct {
+	Name            string            `json:"name"`
+	Main            string            `json:"main"`
+	Type            string            `json:"type"`
+	Scripts         map[string]string `json:"scripts"`
+	Engines         map[string]string `json:"engines"`
+	Dependencies    map[string]string `json:"dependencies"`
+	DevDependencies map[string]string `json:"devDependencies"`
+	PackageManager  string            `json:"packageManager"`
+}
+
+// Inspect validates a project's manifests and returns what the build needs.
+// entrypoint overrides the file to run; "" derives it from package.json
+// ("main", else a "start" script of the form `node <file>`).
+func Inspect(files Files, entrypoint string) (*App, error) {
+	raw, ok := files["package.json"]
+	if !ok {
+		return nil, errors.New("package.json not found in the source directory: the build needs a Node.js project root (pass --source <dir with package.json>)")
+	}
+	var pkg packageJSON
+	if err := json.Unmarshal(raw, &pkg); err != nil {
+		return nil, fmt.Errorf("package.json is not valid JSON: %w", err)
+	}
+	if err := checkPackageManager(files, pkg.PackageManager); err != nil {
+		return nil, err
+	}
+	if err := CheckLockfile(files); err != nil {
+		return nil, err
+	}
+	app := &App{
+		Name:            pkg.Name,
+		Module:          "commonjs",
+		EnginesNode:     pkg.Engines["node"],
+		Dependencies:    orEmpty(pkg.Dependencies),
+		DevDependencies: orEmpty(pkg.DevDependencies),
+		Scripts:         orEmpty(pkg.Scripts),
+	}
+	if pkg.Type == "module" {
+		app.Module = "module"
+	}
+	entry, err := resolveEntrypoint(pkg, entrypoint)
+	if err != nil {
+		return nil, err
+	}
+	app.Entrypoint = entry
+	return app, nil
+}
+
+// DevOnly returns the names of dev dependencies that are not also production
+// dependencies, sorted: none of them may reach the runtime image.
+func (a *App) DevOnly() []string {
+	var names []string
+	for name := range a.DevDependencies {
+		if _, prod := a.Dependencies[name]; !prod {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func resolveEntrypoint(pkg packageJSON, override string) (string, error) {
+	entry := override
+	if entry == "" {
+		entry = pkg.Main
+	}
+	if entry == "" {
+		entry = startScriptFile(pkg.Scripts["start"])
+	}
+	if entry == "" {
+		return "", errors.New(`cannot tell which file starts the app: set "main" in package.json, a "start" script of the form "node <file>", or pass --entrypoint <file>`)
+	}
+	clean := path.Clean(strings.TrimPrefix(entry, "./"))
+	if path.IsAbs(clean) || strings.HasPrefix(clean, "..") {
+		return "", fmt.Errorf("entrypoint %q must be a file inside the app directory", entry)
+	}
+	return clean, nil
+}
+
+// startScriptFile returns <file> for a start script "node <file>" (flags
+// before the file are not supported) and "" for anything else.
+func startScriptFile(script string) string {
+	fields := strings.Fields(script)
+	if len(fields) != 2 || fields[0] != "node" || strings.HasPrefix(fields[1], "-") {
+		return ""
+	}
+	return fields[1]
+}
+
+func checkPackageManager(files Files, packageManager string) error {
+	for _, lock := range []string{"yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock"} {
+		if _, ok := files[lock]; ok {
+			return fmt.Errorf("found %s: only npm projects are supported (package-lock.json, built with `npm ci`); generate one with `npm install --package-lock-only` and remove %s", lock, lock)
+		}
+	}
+	if packageManager != "" && !strings.HasPrefix(packageManager, "npm@") {
+		return fmt.Errorf("package.json packageManager is %q: only npm is supported", packageManager)
+	}
+	return nil
+}
+
+func orEmpty(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
