@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"dagger/immutable/provision"
+)
+
+// upHooks are the extra steps `up` runs around the built-in ones. Other files
+// of package main add to them from an init func, for example:
+//
+//	func init() { upHooks.BeforeEngine = append(upHooks.BeforeEngine, goSDKImageStep) }
+//
+// BeforeEngine steps run after the binaries are installed and before the
+// engine starts (they may set cfg.EngineEnv); AfterRegistry steps run last,
+// with engine and registry up.
+var upHooks struct {
+	BeforeEngine  []provision.Step
+	AfterRegistry []provision.Step
+}
+
+// upConfig is provision.DefaultConfig plus upHooks.
+func upConfig() provision.Config {
+	cfg := provision.DefaultConfig()
+	cfg.BeforeEngine = append(cfg.BeforeEngine, upHooks.BeforeEngine...)
+	cfg.AfterRegistry = append(cfg.AfterRegistry, upHooks.AfterRegistry...)
+	return cfg
+}
+
+// noArgs parses a verb's arguments, which must be empty.
+func noArgs(verb string, args []string) error {
+	fs := flag.NewFlagSet(verb, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%s: %w", verb, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected arguments %q", verb, fs.Args())
+	}
+	return nil
+}
+
+// cmdUp provisions the engine, the registry and whatever upHooks add
+// (idempotent; see package provision).
+func cmdUp(ctx context.Context, args []string) error {
+	if err := noArgs("up", args); err != nil {
+		return err
+	}
+	return provision.Up(ctx, upConfig())
+}
+
+// cmdEnv prints `export KEY='VALUE'` lines for a shell to use the engine and
+// registry: eval "$(go run ./ci env)".
+func cmdEnv(ctx context.Context, args []string) error {
+	if err := noArgs("env", args); err != nil {
+		return err
+	}
+	for _, kv := range upConfig().Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		fmt.Fprintf(os.Stdout, "export %s=%s\n", k, shellQuote(v))
+	}
+	return nil
+}
+
+// cmdDown stops the engine and the registry that `up` started.
+func cmdDown(ctx context.Context, args []string) error {
+	if err := noArgs("down", args); err != nil {
+		return err
+	}
+	return provision.Down(ctx, upConfig())
+}
+
+// shellQuote single-quotes s for POSIX shells.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,30 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Down stops the engine (SIGTERM, up to EngineStopTimeout, then SIGKILL) and
+// the registry, found by their pid files, and removes the pid files. It
+// touches nothing else: the engine kept its /etc/resolv.conf mount in its own
+// mount namespace, so the host's file is as it was. Down is idempotent.
+func Down(ctx context.Context, cfg Config) error {
+	w := cfg.logw()
+	var errs []error
+	for _, d := range []daemon{cfg.engineDaemon(), cfg.registryDaemon()} {
+		fmt.Fprintf(w, "==> down: %s\n", d.name)
+		pid, err := d.terminate()
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("down: %s: %w", d.name, err))
+			fmt.Fprintf(w, "    failed: %v\n", err)
+		case pid != 0:
+			fmt.Fprintf(w, "    stopped (pid %d)\n", pid)
+		default:
+			fmt.Fprintf(w, "    not running\n")
+		}
+	}
+	return errors.Join(errs...)
+}

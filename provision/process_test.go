@@ -1,0 +1,154 @@
+package provision
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestReadPid(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, content string
+		want          int
+		wantErr       bool
+	}{
+		{"missing", "", 0, false},
+		{"ok", "123\n", 123, false},
+		{"garbage", "abc", 0, true},
+		{"negative", "-4", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, tt.name+".pid")
+			if tt.content != "" {
+				if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := readPid(path)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("readPid(%q) = %d, %v; want %d, error %v", tt.content, got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestWritePidRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "x.pid")
+	if err := writePid(path, 4242); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := readPid(path); err != nil || got != 4242 {
+		t.Errorf("readPid after writePid(4242) = %d, %v", got, err)
+	}
+}
+
+func TestProcessState(t *testing.T) {
+	tests := []struct{ stat, want string }{
+		{"12 (sleep) S 1 12 12", "S"},
+		{"13 (a) b) Z 1 13", "Z"},
+		{"garbage", ""},
+	}
+	for _, tt := range tests {
+		if got := processState([]byte(tt.stat)); got != tt.want {
+			t.Errorf("processState(%q) = %q, want %q", tt.stat, got, tt.want)
+		}
+	}
+}
+
+func TestAlive(t *testing.T) {
+	self := os.Getpid()
+	exe, _ := os.Executable()
+	tests := []struct {
+		name  string
+		pid   int
+		match string
+		want  bool
+	}{
+		{"self", self, filepath.Base(exe), true},
+		{"self, other command", self, "no-such-command-xyz", false},
+		{"zero", 0, "", false},
+		{"absent", 1 << 30, "", false},
+	}
+	for _, tt := range tests {
+		if got := alive(tt.pid, tt.match); got != tt.want {
+			t.Errorf("%s: alive(%d, %q) = %v, want %v", tt.name, tt.pid, tt.match, got, tt.want)
+		}
+	}
+}
+
+// TestDaemonLifecycle starts a real detached process, checks the pid file,
+// readiness and log tail, then stops it twice (the second is a no-op).
+func TestDaemonLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "fake-daemon")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho hello from fake\nexec sleep 300\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := daemon{
+		name:    "fake",
+		pidFile: filepath.Join(dir, "fake.pid"),
+		logFile: filepath.Join(dir, "fake.log"),
+		match:   "sleep",
+		argv:    []string{script},
+		env:     os.Environ(),
+		stop:    5 * time.Second,
+	}
+	if _, ok := d.running(); ok {
+		t.Fatal("running before start")
+	}
+	pid, err := d.start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = d.terminate() })
+	err = d.waitReady(context.Background(), pid, 5*time.Second, func() error {
+		b, _ := os.ReadFile(d.logFile)
+		if !strings.Contains(string(b), "hello from fake") || !alive(pid, d.match) {
+			return os.ErrNotExist
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := d.running(); !ok || got != pid {
+		t.Errorf("running() = %d, %v; want %d, true", got, ok, pid)
+	}
+	if tail := d.logTail(); !strings.Contains(tail, "hello from fake") {
+		t.Errorf("logTail() = %q", tail)
+	}
+	if stopped, err := d.terminate(); err != nil || stopped != pid {
+		t.Errorf("terminate() = %d, %v; want %d, nil", stopped, err, pid)
+	}
+	if _, err := os.Stat(d.pidFile); !os.IsNotExist(err) {
+		t.Errorf("pid file still there after terminate: %v", err)
+	}
+	if stopped, err := d.terminate(); err != nil || stopped != 0 {
+		t.Errorf("second terminate() = %d, %v; want 0, nil", stopped, err)
+	}
+}
+
+func TestWaitReadyReportsExit(t *testing.T) {
+	dir := t.TempDir()
+	d := daemon{
+		name:    "quitter",
+		pidFile: filepath.Join(dir, "q.pid"),
+		logFile: filepath.Join(dir, "q.log"),
+		match:   "sh",
+		argv:    []string{"/bin/sh", "-c", "echo fatal: no config; exit 3"},
+		env:     os.Environ(),
+	}
+	pid, err := d.start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.waitReady(context.Background(), pid, 5*time.Second, func() error { return os.ErrNotExist })
+	if err == nil || !strings.Contains(err.Error(), "exited during start-up") || !strings.Contains(err.Error(), "fatal: no config") {
+		t.Errorf("waitReady() = %v, want an exit error with the log tail", err)
+	}
+}
