@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 )
 
@@ -76,19 +75,6 @@ func Inspect(files Files, entrypoint string) (*App, error) {
 	}
 	app.Entrypoint = entry
 	return app, nil
-}
-
-// DevOnly returns the names of dev dependencies that are not also production
-// dependencies, sorted: none of them may reach the runtime image.
-func (a *App) DevOnly() []string {
-	var names []string
-	for name := range a.DevDependencies {
-		if _, prod := a.Dependencies[name]; !prod {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
-	return names
 }
 
 func resolveEntrypoint(pkg packageJSON, override string) (string, error) {

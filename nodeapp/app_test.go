@@ -35,8 +35,8 @@ func TestInspectFixture(t *testing.T) {
 	if app.Entrypoint != "app.js" || app.Module != "commonjs" {
 		t.Errorf("entrypoint, module = %q, %q; want app.js, commonjs", app.Entrypoint, app.Module)
 	}
-	if got, want := app.DevOnly(), []string{"@eslint/js", "eslint"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("DevOnly() = %v, want %v", got, want)
+	if got, want := app.DevDependencies, map[string]string{"@eslint/js": "10.0.1", "eslint": "10.15.0"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("DevDependencies = %v, want %v", got, want)
 	}
 }
 

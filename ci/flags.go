@@ -1,0 +1,124 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"dagger.io/dagger"
+	"github.com/google/go-containerregistry/pkg/authn"
+
+	"dagger/immutable/fixtures"
+	"dagger/immutable/pipeline"
+	"dagger/immutable/publish"
+	"dagger/immutable/repro"
+)
+
+// buildFlags are the inputs every pipeline verb shares.
+type buildFlags struct {
+	source, runtimeBase, builderBase string
+	version, revision, sourceURL     string
+	entrypoint                       string
+	epoch                            int64
+	port                             int
+	allowUnpinned, json, progress    bool
+}
+
+func (f *buildFlags) register(fs *flag.FlagSet) {
+	rt, bl := fixtures.DefaultBases()
+	fs.StringVar(&f.source, "source", "fixtures/app", "Node.js project directory (package.json at its root)")
+	fs.StringVar(&f.runtimeBase, "runtime-base", rt, "runtime base image, pinned by digest (default: the project's node-runtime from fixtures/bases.lock)")
+	fs.StringVar(&f.builderBase, "builder-base", bl, "builder base image with node and npm, pinned by digest")
+	fs.BoolVar(&f.allowUnpinned, "allow-unpinned-base", false, "accept bases given by tag (the image is labelled unpinned)")
+	fs.StringVar(&f.version, "version", "", "version to build or release, semver (e.g. 1.4.0 or v1.4.0)")
+	fs.StringVar(&f.revision, "revision", "", "source revision label (default: git rev-parse HEAD of --source, else \"unknown\")")
+	fs.StringVar(&f.sourceURL, "source-url", "", "org.opencontainers.image.source label")
+	fs.Int64Var(&f.epoch, "source-date-epoch", -1, "SOURCE_DATE_EPOCH in seconds (default: $SOURCE_DATE_EPOCH, else the last commit time of --source, else 1704067200)")
+	fs.StringVar(&f.entrypoint, "entrypoint", "", "file node runs (default: package.json main or start script)")
+	fs.IntVar(&f.port, "port", pipeline.DefaultPort, "port the app listens on")
+	fs.BoolVar(&f.json, "json", false, "print the machine-readable report as JSON")
+	fs.BoolVar(&f.progress, "progress", false, "show Dagger's progress output on stderr")
+}
+
+// options resolves the flags into pipeline.BuildOptions.
+func (f *buildFlags) options(c *dagger.Client) (pipeline.BuildOptions, error) {
+	src, err := filepath.Abs(f.source)
+	if err != nil {
+		return pipeline.BuildOptions{}, err
+	}
+	if st, err := os.Stat(src); err != nil || !st.IsDir() {
+		return pipeline.BuildOptions{}, fmt.Errorf("--source %s: not a directory", f.source)
+	}
+	epoch := time.Unix(f.epoch, 0).UTC()
+	if f.epoch < 0 {
+		if epoch, _, err = repro.SourceDateEpoch(src); err != nil {
+			return pipeline.BuildOptions{}, err
+		}
+	}
+	rev := f.revision
+	if rev == "" {
+		rev = gitRevision(src)
+	}
+	return pipeline.BuildOptions{
+		Source:            c.Host().Directory(src, dagger.HostDirectoryOpts{Exclude: []string{"node_modules", ".git"}}),
+		RuntimeBase:       f.runtimeBase,
+		BuilderBase:       f.builderBase,
+		AllowUnpinnedBase: f.allowUnpinned,
+		Version:           f.version,
+		Revision:          rev,
+		SourceURL:         f.sourceURL,
+		Epoch:             epoch,
+		Entrypoint:        f.entrypoint,
+		Port:              f.port,
+	}, nil
+}
+
+// gitRevision is the HEAD commit of the repository holding dir, or "".
+func gitRevision(dir string) string {
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// registryFlags configure registry access.
+type registryFlags struct {
+	repo, username, passwordEnv, tagPrefix string
+	insecure                               bool
+}
+
+func (f *registryFlags) register(fs *flag.FlagSet) {
+	reg := os.Getenv("IMMUTABLE_REGISTRY")
+	if reg == "" {
+		reg = "localhost:5000"
+	}
+	fs.StringVar(&f.repo, "registry", reg+"/hello-immutable", "repository to publish to, e.g. registry.example.com/team/app")
+	fs.StringVar(&f.username, "username", "", "registry username")
+	fs.StringVar(&f.passwordEnv, "password-env", "REGISTRY_TOKEN", "environment variable holding the registry password or token (used with --username)")
+	fs.StringVar(&f.tagPrefix, "tag-prefix", publish.DefaultTagPrefix, "prefix of version and floating tags (\"\" gives 1.2.3, 1.2, 1)")
+	fs.BoolVar(&f.insecure, "insecure", false, "plain HTTP to a registry other than localhost")
+}
+
+func (f *registryFlags) options() (publish.Options, error) {
+	o := publish.Options{Insecure: f.insecure, TagPrefix: &f.tagPrefix, Log: os.Stderr}
+	if f.username != "" {
+		pw := os.Getenv(f.passwordEnv)
+		if pw == "" {
+			return o, fmt.Errorf("--username %s given but $%s is empty: export the registry token in %s", f.username, f.passwordEnv, f.passwordEnv)
+		}
+		o.Auth = &authn.Basic{Username: f.username, Password: pw}
+	}
+	return o, nil
+}
+
+func printJSON(v any) error {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

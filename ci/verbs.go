@@ -1,0 +1,312 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"dagger.io/dagger"
+
+	"dagger/immutable/pipeline"
+	"dagger/immutable/provision"
+	"dagger/immutable/publish"
+)
+
+// session is a connected engine plus a scratch directory for image tarballs.
+type session struct {
+	c       *dagger.Client
+	workDir string
+}
+
+// connect uses the engine the environment names
+// (_EXPERIMENTAL_DAGGER_RUNNER_HOST), else provisions one with `up`
+// (idempotent: a no-op when it already runs) and uses that.
+func connect(ctx context.Context, progress bool) (*session, error) {
+	if os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST") == "" {
+		cfg := upConfig()
+		cfg.Log = os.Stderr
+		if err := provision.Up(ctx, cfg); err != nil {
+			return nil, err
+		}
+		for _, kv := range cfg.Env() {
+			k, v, _ := strings.Cut(kv, "=")
+			os.Setenv(k, v)
+		}
+	}
+	var logw io.Writer = io.Discard
+	if progress {
+		logw = os.Stderr
+	}
+	c, err := dagger.Connect(ctx, dagger.WithLogOutput(logw))
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the Dagger engine: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "immutable-")
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &session{c: c, workDir: dir}, nil
+}
+
+func (s *session) Close() {
+	os.RemoveAll(s.workDir)
+	s.c.Close()
+}
+
+// parse registers the shared flags plus extra on a new FlagSet and parses.
+func parse(verb string, args []string, bf *buildFlags, rf *registryFlags, extra func(*flag.FlagSet)) error {
+	fs := flag.NewFlagSet(verb, flag.ContinueOnError)
+	if bf != nil {
+		bf.register(fs)
+	}
+	if rf != nil {
+		rf.register(fs)
+	}
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return nil
+}
+
+func cmdBuild(ctx context.Context, args []string) error {
+	var bf buildFlags
+	var out string
+	if err := parse("build", args, &bf, nil, func(fs *flag.FlagSet) {
+		fs.StringVar(&out, "output", "", "also write the normalized image as an OCI tarball to this path")
+	}); err != nil {
+		return err
+	}
+	s, err := connect(ctx, bf.progress)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	o, err := bf.options(s.c)
+	if err != nil {
+		return err
+	}
+	b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
+	if err != nil {
+		return err
+	}
+	if out != "" {
+		if err := copyFile(img.Tarball, out); err != nil {
+			return err
+		}
+	}
+	if bf.json {
+		return printJSON(map[string]any{"digest": img.Digest, "labels": b.Labels, "node": b.NodeVersion, "entrypoint": b.App.Entrypoint})
+	}
+	fmt.Println(img.Digest)
+	return nil
+}
+
+func cmdTestApp(ctx context.Context, args []string) error {
+	var bf buildFlags
+	if err := parse("test-app", args, &bf, nil, nil); err != nil {
+		return err
+	}
+	s, err := connect(ctx, bf.progress)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	o, err := bf.options(s.c)
+	if err != nil {
+		return err
+	}
+	b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
+	if err != nil {
+		return err
+	}
+	report := pipeline.Test(ctx, s.c, b, img)
+	if bf.json {
+		if err := printJSON(report); err != nil {
+			return err
+		}
+	} else {
+		report.Format(os.Stdout)
+	}
+	return report.Err()
+}
+
+func cmdVerify(ctx context.Context, args []string) error {
+	var bf buildFlags
+	if err := parse("verify", args, &bf, nil, nil); err != nil {
+		return err
+	}
+	s, err := connect(ctx, bf.progress)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	o, err := bf.options(s.c)
+	if err != nil {
+		return err
+	}
+	report, err := pipeline.Verify(ctx, s.c, o, s.workDir, nil)
+	if err != nil {
+		return err
+	}
+	if bf.json {
+		if err := printJSON(report); err != nil {
+			return err
+		}
+	} else {
+		report.Format(os.Stdout)
+	}
+	return report.Err()
+}
+
+func cmdRelease(ctx context.Context, args []string) error {
+	return release(ctx, "release", args)
+}
+
+// release runs the gated release: build, every gate, publish.
+func release(ctx context.Context, verb string, args []string) error {
+	var bf buildFlags
+	var rf registryFlags
+	if err := parse(verb, args, &bf, &rf, nil); err != nil {
+		return err
+	}
+	if bf.version == "" {
+		return fmt.Errorf("--version is required, e.g. --version 1.4.0")
+	}
+	po, err := rf.options()
+	if err != nil {
+		return err
+	}
+	s, err := connect(ctx, bf.progress)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	o, err := bf.options(s.c)
+	if err != nil {
+		return err
+	}
+	report, err := pipeline.Release(ctx, s.c, pipeline.ReleaseOptions{Build: o, Repo: rf.repo, Publish: po, WorkDir: s.workDir})
+	if report != nil {
+		if bf.json {
+			if jerr := printJSON(report); jerr != nil {
+				return jerr
+			}
+		} else {
+			report.Format(os.Stdout)
+		}
+	}
+	return err
+}
+
+// cmdPublish publishes an image built earlier (`build --output image.tar`)
+// after the image checks; release is the gated path from source.
+func cmdPublish(ctx context.Context, args []string) error {
+	var rf registryFlags
+	var image, version string
+	var asJSON bool
+	if err := parse("publish", args, nil, &rf, func(fs *flag.FlagSet) {
+		fs.StringVar(&image, "image", "", "OCI tarball written by `go run ./ci build --output`")
+		fs.StringVar(&version, "version", "", "version to publish, semver (e.g. 1.4.0)")
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	}); err != nil {
+		return err
+	}
+	if image == "" || version == "" {
+		return fmt.Errorf("--image and --version are required, e.g. --image image.tar --version 1.4.0")
+	}
+	po, err := rf.options()
+	if err != nil {
+		return err
+	}
+	res, err := pipeline.PublishTarball(ctx, image, rf.repo, version, po)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(res)
+	}
+	fmt.Printf("published %s as %s (moved: %s)\n  pinned: %s\n", version, res.VersionTag, strings.Join(res.Moved, ", "), res.Ref)
+	return nil
+}
+
+func cmdReleases(ctx context.Context, args []string) error {
+	var rf registryFlags
+	var asJSON bool
+	if err := parse("releases", args, nil, &rf, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	}); err != nil {
+		return err
+	}
+	po, err := rf.options()
+	if err != nil {
+		return err
+	}
+	h, err := publish.Releases(ctx, rf.repo, po)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(h)
+	}
+	return h.Format(os.Stdout)
+}
+
+func cmdRollback(ctx context.Context, args []string) error {
+	var rf registryFlags
+	var to string
+	var asJSON bool
+	if err := parse("rollback", args, nil, &rf, func(fs *flag.FlagSet) {
+		fs.StringVar(&to, "to", "", "version to roll back to, e.g. 1.2.3 (must have been released)")
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	}); err != nil {
+		return err
+	}
+	if to == "" {
+		return fmt.Errorf("--to is required, e.g. --to 1.2.3")
+	}
+	po, err := rf.options()
+	if err != nil {
+		return err
+	}
+	res, err := publish.Rollback(ctx, rf.repo, to, po)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return printJSON(res)
+	}
+	fmt.Printf("rolled back %s to %s (%s)\n", strings.Join(res.Moved, ", "), res.Version, res.Digest)
+	fmt.Printf("  pinned: %s\n  deploy: %s\n", res.Ref, publish.DeployCommand(repoName(rf.repo), res.Ref))
+	return nil
+}
+
+func repoName(repo string) string {
+	return repo[strings.LastIndex(repo, "/")+1:]
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -1,0 +1,407 @@
+// Immutable turns a Node.js app into an immutable, reproducible,
+// semver-tagged container image — and proves it.
+//
+// Every release is built from pinned inputs (bases by digest, dependencies
+// by lockfile), tested in parallel (unit tests, lint, a smoke test of the
+// image as a service, image policy checks), rebuilt independently to prove
+// the digest is reproducible, and only then published: version tags can
+// never be overwritten and floating tags never move backwards.
+//
+// This file is a thin facade: every stage lives in the pipeline package,
+// which the plain Go program in ci/ calls too.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	lib "dagger.io/dagger"
+	"github.com/google/go-containerregistry/pkg/authn"
+
+	"dagger/immutable/fixtures"
+	"dagger/immutable/internal/dagger"
+	"dagger/immutable/pipeline"
+	"dagger/immutable/publish"
+)
+
+// Immutable builds, verifies and publishes one Node.js app.
+type Immutable struct {
+	// +private
+	Source *dagger.Directory
+	// +private
+	RuntimeBase string
+	// +private
+	BuilderBase string
+	// +private
+	AllowUnpinnedBase bool
+	// +private
+	Revision string
+	// +private
+	SourceURL string
+	// +private
+	SourceDateEpoch int
+	// +private
+	Entrypoint string
+	// +private
+	Port int
+}
+
+func New(
+	// Node.js project directory, package.json at its root.
+	// +defaultPath="/fixtures/app"
+	// +ignore=["**/node_modules", ".git", "npm-debug.log*"]
+	source *dagger.Directory,
+	// Runtime base image pinned by digest (repo@sha256:…). Default: the
+	// project's node-runtime from fixtures/bases.lock in the local registry.
+	// +optional
+	runtimeBase string,
+	// Builder base image with node and npm, pinned by digest. Default: the
+	// project's node-builder from fixtures/bases.lock.
+	// +optional
+	builderBase string,
+	// Accept bases given by tag; the image is labelled unpinned.
+	// +optional
+	allowUnpinnedBase bool,
+	// Source revision for the org.opencontainers.image.revision label,
+	// e.g. $(git rev-parse HEAD).
+	// +optional
+	// +default="unknown"
+	revision string,
+	// org.opencontainers.image.source label.
+	// +optional
+	sourceUrl string,
+	// SOURCE_DATE_EPOCH in seconds: every timestamp in the image, e.g.
+	// $(git log -1 --format=%ct). Default 1704067200 (2024-01-01T00:00:00Z).
+	// +optional
+	// +default=1704067200
+	sourceDateEpoch int,
+	// File node runs. Default: package.json main, or a "node <file>" start script.
+	// +optional
+	entrypoint string,
+	// Port the app listens on.
+	// +optional
+	// +default=3000
+	port int,
+) *Immutable {
+	rt, bl := fixtures.DefaultBases()
+	if runtimeBase == "" {
+		runtimeBase = rt
+	}
+	if builderBase == "" {
+		builderBase = bl
+	}
+	return &Immutable{
+		Source: source, RuntimeBase: runtimeBase, BuilderBase: builderBase,
+		AllowUnpinnedBase: allowUnpinnedBase, Revision: revision, SourceURL: sourceUrl,
+		SourceDateEpoch: sourceDateEpoch, Entrypoint: entrypoint, Port: port,
+	}
+}
+
+// Build builds the app into a normalized, reproducible runtime image.
+func (m *Immutable) Build(
+	ctx context.Context,
+	// Version written to labels and APP_VERSION, e.g. 1.4.0.
+	// +optional
+	// +default="0.0.0-dev"
+	version string,
+) (*dagger.Container, error) {
+	s, err := m.session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := m.options(ctx, s, version)
+	if err != nil {
+		return nil, err
+	}
+	_, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
+	if err != nil {
+		return nil, err
+	}
+	return s.container(ctx, img)
+}
+
+// Test builds the app, then runs unit tests, lint, a smoke test of the image
+// as a service and the image policy checks in parallel. Returns the report;
+// fails naming the failed jobs.
+// +check
+func (m *Immutable) Test(
+	ctx context.Context,
+	// Version the smoke test expects /version to report.
+	// +optional
+	// +default="0.0.0-dev"
+	version string,
+) (string, error) {
+	s, err := m.session(ctx)
+	if err != nil {
+		return "", err
+	}
+	o, err := m.options(ctx, s, version)
+	if err != nil {
+		return "", err
+	}
+	b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
+	if err != nil {
+		return "", err
+	}
+	report := pipeline.Test(ctx, s.c, b, img)
+	return report.String(), report.Err()
+}
+
+// Verify builds the app twice, independently (the second build reruns every
+// step), and compares the image digests. Returns PASS with the digest, or
+// fails with a report of which layer, file and config field differ.
+// +check
+func (m *Immutable) Verify(
+	ctx context.Context,
+	// Version to build.
+	// +optional
+	// +default="0.0.0-dev"
+	version string,
+	// Return the report as JSON.
+	// +optional
+	json bool,
+) (string, error) {
+	s, err := m.session(ctx)
+	if err != nil {
+		return "", err
+	}
+	o, err := m.options(ctx, s, version)
+	if err != nil {
+		return "", err
+	}
+	report, err := pipeline.Verify(ctx, s.c, o, s.workDir, nil)
+	if err != nil {
+		return "", err
+	}
+	return format(report, json), report.Err()
+}
+
+// Release builds the app, runs every gate (tests, lint, smoke test, image
+// checks, reproducibility) and, only if all pass, publishes the image with
+// semver tags: vX.Y.Z (immutable), vX.Y, vX and latest (never moved
+// backwards). Prints the pinned image@sha256 reference and deploy command.
+// +cache="never"
+func (m *Immutable) Release(
+	ctx context.Context,
+	// Version to release, semver: 1.4.0 or v1.4.0.
+	version string,
+	// Repository to publish to.
+	// +optional
+	// +default="localhost:5000/hello-immutable"
+	registry string,
+	// The registry as a service, for a registry on the caller's localhost:
+	// --registry-service tcp://localhost:5000 (inside a function, localhost
+	// is the function's own container).
+	// +optional
+	registryService *dagger.Service,
+	// Registry username.
+	// +optional
+	username string,
+	// Registry password or token, e.g. env:REGISTRY_TOKEN.
+	// +optional
+	password *dagger.Secret,
+	// Plain HTTP to a registry other than localhost.
+	// +optional
+	insecure bool,
+	// Prefix of version and floating tags; "" gives 1.2.3, 1.2, 1.
+	// +optional
+	// +default="v"
+	tagPrefix string,
+	// Return the release report as JSON.
+	// +optional
+	json bool,
+) (string, error) {
+	s, err := m.session(ctx)
+	if err != nil {
+		return "", err
+	}
+	o, err := m.options(ctx, s, version)
+	if err != nil {
+		return "", err
+	}
+	po, err := registryOptions(ctx, registry, registryService, username, password, insecure, tagPrefix)
+	if err != nil {
+		return "", err
+	}
+	report, err := pipeline.Release(ctx, s.c, pipeline.ReleaseOptions{Build: o, Repo: registry, Publish: po, WorkDir: s.workDir})
+	if report == nil {
+		return "", err
+	}
+	return format(report, json), err
+}
+
+// Releases lists the published versions, newest first, with digests and
+// dates, and where each floating tag points.
+// +cache="never"
+func (m *Immutable) Releases(
+	ctx context.Context,
+	// Repository to read.
+	// +optional
+	// +default="localhost:5000/hello-immutable"
+	registry string,
+	// The registry as a service (see release).
+	// +optional
+	registryService *dagger.Service,
+	// +optional
+	username string,
+	// +optional
+	password *dagger.Secret,
+	// +optional
+	insecure bool,
+	// Return JSON.
+	// +optional
+	json bool,
+) (string, error) {
+	po, err := registryOptions(ctx, registry, registryService, username, password, insecure, "v")
+	if err != nil {
+		return "", err
+	}
+	h, err := publish.Releases(ctx, registry, po)
+	if err != nil {
+		return "", err
+	}
+	if json {
+		return format(h, true), nil
+	}
+	var b bytes.Buffer
+	if err := h.Format(&b); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// Rollback moves the floating tags that point at a newer release of the
+// version's line back to an earlier release, and records it. The version
+// must have been released.
+// +cache="never"
+func (m *Immutable) Rollback(
+	ctx context.Context,
+	// Version to roll back to, e.g. 1.2.3.
+	to string,
+	// +optional
+	// +default="localhost:5000/hello-immutable"
+	registry string,
+	// The registry as a service (see release).
+	// +optional
+	registryService *dagger.Service,
+	// +optional
+	username string,
+	// +optional
+	password *dagger.Secret,
+	// +optional
+	insecure bool,
+	// Prefix of version and floating tags.
+	// +optional
+	// +default="v"
+	tagPrefix string,
+) (string, error) {
+	po, err := registryOptions(ctx, registry, registryService, username, password, insecure, tagPrefix)
+	if err != nil {
+		return "", err
+	}
+	res, err := publish.Rollback(ctx, registry, to, po)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("rolled back %v to %s (%s)\npinned: %s\ndeploy: %s\n",
+		res.Moved, res.Version, res.Digest, res.Ref, publish.DeployCommand("my-app", res.Ref)), nil
+}
+
+// session is the dagger.io/dagger client of this function's session plus a
+// scratch directory; pipeline/ is written against that library.
+type session struct {
+	c       *lib.Client
+	workDir string
+}
+
+func (m *Immutable) session(ctx context.Context) (*session, error) {
+	c, err := lib.Connect(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the session: %w", err)
+	}
+	return &session{c: c, workDir: "/tmp"}, nil
+}
+
+// options converts the module's settings into pipeline.BuildOptions; the
+// source directory crosses from generated to library types by ID.
+func (m *Immutable) options(ctx context.Context, s *session, version string) (pipeline.BuildOptions, error) {
+	id, err := m.Source.ID(ctx)
+	if err != nil {
+		return pipeline.BuildOptions{}, err
+	}
+	return pipeline.BuildOptions{
+		Source:            s.c.LoadDirectoryFromID(lib.DirectoryID(id)),
+		RuntimeBase:       m.RuntimeBase,
+		BuilderBase:       m.BuilderBase,
+		AllowUnpinnedBase: m.AllowUnpinnedBase,
+		Version:           version,
+		Revision:          m.Revision,
+		SourceURL:         m.SourceURL,
+		Epoch:             time.Unix(int64(m.SourceDateEpoch), 0).UTC(),
+		Entrypoint:        m.Entrypoint,
+		Port:              m.Port,
+	}, nil
+}
+
+// container hands a normalized image back as a generated-type Container.
+func (s *session) container(ctx context.Context, img *pipeline.Image) (*dagger.Container, error) {
+	id, err := img.Container(s.c).ID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return dag.LoadContainerFromID(dagger.ContainerID(id)), nil
+}
+
+// registryOptions builds publish.Options; a registry service, when given, is
+// started and tunnelled to under the registry's own name.
+func registryOptions(ctx context.Context, registry string, svc *dagger.Service, username string, password *dagger.Secret, insecure bool, tagPrefix string) (publish.Options, error) {
+	o := publish.Options{Insecure: insecure, TagPrefix: &tagPrefix}
+	if username != "" {
+		if password == nil {
+			return o, fmt.Errorf("--username given without --password (e.g. --password env:REGISTRY_TOKEN)")
+		}
+		pw, err := password.Plaintext(ctx)
+		if err != nil {
+			return o, err
+		}
+		o.Auth = &authn.Basic{Username: username, Password: pw}
+	}
+	host, err := pipeline.RegistryHost(registry)
+	if err != nil {
+		return o, err
+	}
+	if svc == nil {
+		if pipeline.IsLoopback(host) {
+			return o, fmt.Errorf("registry %s is on the caller's machine, which a module function cannot reach by that name: add --registry-service tcp://%s", registry, host)
+		}
+		return o, nil
+	}
+	if _, err := svc.Start(ctx); err != nil {
+		return o, fmt.Errorf("starting the registry service: %w", err)
+	}
+	endpoint, err := svc.Endpoint(ctx)
+	if err != nil {
+		return o, fmt.Errorf("registry service endpoint: %w", err)
+	}
+	o.Transport = pipeline.TunnelTransport(host, endpoint)
+	return o, nil
+}
+
+func format(v any, asJSON bool) string {
+	if asJSON {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return err.Error()
+		}
+		return string(b) + "\n"
+	}
+	var b bytes.Buffer
+	if f, ok := v.(interface{ Format(io.Writer) }); ok {
+		f.Format(&b)
+	}
+	return b.String()
+}

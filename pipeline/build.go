@@ -1,0 +1,244 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"dagger.io/dagger"
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"dagger/immutable/nodeapp"
+)
+
+// Label keys written on every runtime image.
+const (
+	LabelVersion    = "org.opencontainers.image.version"
+	LabelRevision   = "org.opencontainers.image.revision"
+	LabelSource     = "org.opencontainers.image.source"
+	LabelCreated    = "org.opencontainers.image.created"
+	LabelBaseName   = "org.opencontainers.image.base.name"
+	LabelBaseDigest = "org.opencontainers.image.base.digest"
+	// LabelUnpinned is "true" when a base was given by tag with AllowUnpinnedBase.
+	LabelUnpinned = "dev.immutable.base.unpinned"
+)
+
+// DefaultPort is the port the app listens on when BuildOptions.Port is 0.
+const DefaultPort = 3000
+
+// AppDir is where the app lives in the runtime image.
+const AppDir = "/app"
+
+// RuntimeUser is the non-root uid:gid the runtime image runs as.
+const RuntimeUser = "1000:1000"
+
+// BuildOptions are the pinned inputs of a build.
+type BuildOptions struct {
+	// Source is the Node.js project directory (package.json at its root).
+	Source *dagger.Directory
+	// RuntimeBase and BuilderBase are image references pinned by digest
+	// (repo@sha256:… or repo:tag@sha256:…).
+	RuntimeBase, BuilderBase string
+	// AllowUnpinnedBase accepts bases given by tag; the image is then
+	// labelled dev.immutable.base.unpinned=true.
+	AllowUnpinnedBase bool
+	// Version is the release version written to labels and APP_VERSION.
+	Version string
+	// Revision is the source revision (e.g. a git commit); "" means "unknown".
+	Revision string
+	// SourceURL is the org.opencontainers.image.source label.
+	SourceURL string
+	// Epoch is SOURCE_DATE_EPOCH: every timestamp in the image.
+	Epoch time.Time
+	// Entrypoint overrides the file node runs; "" derives it from package.json.
+	Entrypoint string
+	// Port is the port the app listens on and the image exposes (default 3000).
+	Port int
+	// CacheBust, when set, makes every build step run again instead of
+	// reusing cached results (the pinned bases are still reused).
+	CacheBust string
+}
+
+// Build is a built, not yet normalized, application.
+type Build struct {
+	Options BuildOptions
+	// App is what package.json says about the project.
+	App *nodeapp.App
+	// Runtime is the runtime image as Dagger built it.
+	Runtime *dagger.Container
+	// Dev is the builder with the source and all dependencies, dev included:
+	// unit tests and lint run here.
+	Dev *dagger.Container
+	// Labels are the OCI labels on Runtime.
+	Labels map[string]string
+	// NodeVersion is the Node.js version of the bases, e.g. v24.21.0.
+	NodeVersion string
+	// Lockfile is the source's package-lock.json.
+	Lockfile []byte
+}
+
+// BuildApp validates the inputs and defines the builder and runtime
+// containers. Dagger runs them lazily: the first export or exec does the work.
+func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, error) {
+	if o.Source == nil {
+		return nil, fmt.Errorf("build: no source directory")
+	}
+	if o.Version == "" {
+		o.Version = "0.0.0-dev"
+	}
+	if o.Port == 0 {
+		o.Port = DefaultPort
+	}
+	if o.Revision == "" {
+		o.Revision = "unknown"
+	}
+	runtimeDigest, err := checkPinned("runtime", o.RuntimeBase, o.AllowUnpinnedBase)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := checkPinned("builder", o.BuilderBase, o.AllowUnpinnedBase); err != nil {
+		return nil, err
+	}
+	files, err := readManifests(ctx, o.Source)
+	if err != nil {
+		return nil, err
+	}
+	app, err := nodeapp.Inspect(files, o.Entrypoint)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	ignore := appExcludes(string(files[".dockerignore"]))
+
+	builder := builderContainer(c, o)
+	nodeVersion, err := baseNodeVersions(ctx, c, o, builder)
+	if err != nil {
+		return nil, err
+	}
+	if err := app.CheckEngines(nodeVersion); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+
+	epoch := int(o.Epoch.Unix())
+	prodDeps := builder.
+		WithExec([]string{"sh", "-c", "npm ci --omit=dev --no-audit --no-fund && mkdir -p node_modules"}).
+		Directory("/src/node_modules").
+		WithTimestamps(epoch)
+	appFiles := c.Directory().
+		WithDirectory("/", o.Source, dagger.DirectoryWithDirectoryOpts{Exclude: ignore}).
+		WithTimestamps(epoch)
+	dev := builder.
+		WithExec([]string{"npm", "ci", "--no-audit", "--no-fund"}).
+		WithDirectory("/src", o.Source, dagger.ContainerWithDirectoryOpts{Exclude: []string{"node_modules", ".git"}})
+
+	labels := map[string]string{
+		LabelVersion:    o.Version,
+		LabelRevision:   o.Revision,
+		LabelSource:     o.SourceURL,
+		LabelCreated:    o.Epoch.UTC().Format(time.RFC3339),
+		LabelBaseName:   o.RuntimeBase,
+		LabelBaseDigest: runtimeDigest,
+	}
+	if runtimeDigest == "" {
+		labels[LabelUnpinned] = "true"
+	}
+
+	// The runtime stage only adds files to the base: no command runs in it.
+	runtime := c.Container().From(o.RuntimeBase).
+		WithDirectory(AppDir+"/node_modules", prodDeps, dagger.ContainerWithDirectoryOpts{Owner: "0:0"}).
+		WithDirectory(AppDir, appFiles, dagger.ContainerWithDirectoryOpts{Owner: "0:0"}).
+		WithWorkdir(AppDir).
+		WithUser(RuntimeUser).
+		WithEnvVariable("NODE_ENV", "production").
+		WithEnvVariable("APP_VERSION", o.Version).
+		WithEnvVariable("PORT", strconv.Itoa(o.Port)).
+		WithExposedPort(o.Port).
+		WithEntrypoint([]string{"node", app.Entrypoint}).
+		WithoutDefaultArgs()
+	for _, k := range sortedKeys(labels) {
+		runtime = runtime.WithLabel(k, labels[k])
+	}
+	return &Build{Options: o, App: app, Runtime: runtime, Dev: dev, Labels: labels, NodeVersion: nodeVersion, Lockfile: files["package-lock.json"]}, nil
+}
+
+// builderContainer is the builder base with the manifests copied in, ready
+// for `npm ci`. npm's cache is a cache volume, so it never reaches a layer.
+func builderContainer(c *dagger.Client, o BuildOptions) *dagger.Container {
+	cache := "immutable-npm"
+	ctr := c.Container().From(o.BuilderBase)
+	if o.CacheBust != "" {
+		cache += "-" + o.CacheBust
+		ctr = ctr.WithEnvVariable("IMMUTABLE_CACHE_BUST", o.CacheBust)
+	}
+	ctr = ctr.
+		WithMountedCache("/root/.npm", c.CacheVolume(cache)).
+		WithEnvVariable("npm_config_update_notifier", "false").
+		WithWorkdir("/src").
+		WithFile("/src/package.json", o.Source.File("package.json")).
+		WithFile("/src/package-lock.json", o.Source.File("package-lock.json"))
+	return ctr
+}
+
+// baseNodeVersions returns the builder's Node version and checks the runtime
+// base has the same one: native addons are built for the builder's ABI.
+func baseNodeVersions(ctx context.Context, c *dagger.Client, o BuildOptions, builder *dagger.Container) (string, error) {
+	bv, err := builder.WithExec([]string{"node", "--version"}).Stdout(ctx)
+	if err != nil {
+		return "", fmt.Errorf("build: builder base %s: running node --version: %w", o.BuilderBase, err)
+	}
+	rv, err := c.Container().From(o.RuntimeBase).
+		WithExec([]string{"node", "--version"}, dagger.ContainerWithExecOpts{}).Stdout(ctx)
+	if err != nil {
+		return "", fmt.Errorf("build: runtime base %s: running node --version: %w", o.RuntimeBase, err)
+	}
+	bv, rv = strings.TrimSpace(bv), strings.TrimSpace(rv)
+	if bv != rv {
+		return "", fmt.Errorf("build: builder base has node %s but runtime base has %s: use bases with the same Node.js version", bv, rv)
+	}
+	return bv, nil
+}
+
+// checkPinned returns the digest of a base reference pinned by digest. A
+// reference by tag alone is refused unless allowUnpinned, then "" is returned.
+func checkPinned(role, ref string, allowUnpinned bool) (string, error) {
+	if ref == "" {
+		return "", fmt.Errorf("build: no %s base image given", role)
+	}
+	if d, err := name.NewDigest(ref); err == nil {
+		return d.DigestStr(), nil
+	}
+	if _, err := name.ParseReference(ref); err != nil {
+		return "", fmt.Errorf("build: %s base %q is not an image reference: %w", role, ref, err)
+	}
+	if allowUnpinned {
+		return "", nil
+	}
+	return "", fmt.Errorf("build: %s base %q is not pinned by digest: use %s@sha256:<digest> (e.g. `crane digest %s`), or pass --allow-unpinned-base to experiment", role, ref, ref, ref)
+}
+
+// manifestFiles are the files the build reads before it starts.
+var manifestFiles = []string{"package.json", "package-lock.json", ".dockerignore", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock"}
+
+func readManifests(ctx context.Context, src *dagger.Directory) (nodeapp.Files, error) {
+	entries, err := src.Entries(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("build: reading source directory: %w", err)
+	}
+	present := map[string]bool{}
+	for _, e := range entries {
+		present[strings.TrimSuffix(e, "/")] = true
+	}
+	files := nodeapp.Files{}
+	for _, name := range manifestFiles {
+		if !present[name] {
+			continue
+		}
+		s, err := src.File(name).Contents(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("build: reading %s: %w", name, err)
+		}
+		files[name] = []byte(s)
+	}
+	return files, nil
+}

@@ -1,0 +1,159 @@
+package pipeline_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"dagger/immutable/internal/testenv"
+	"dagger/immutable/pipeline"
+)
+
+// TestBuildBadInputs: every bad input is refused before anything is built,
+// with an error that says what to do.
+func TestBuildBadInputs(t *testing.T) {
+	c := testenv.Client(t)
+	for _, tc := range []struct {
+		name string
+		edit func(t *testing.T, dir string, o *pipeline.BuildOptions)
+		want string
+	}{
+		{"unpinned runtime base", func(t *testing.T, dir string, o *pipeline.BuildOptions) {
+			o.RuntimeBase = "node:24-bookworm-slim"
+		}, "is not pinned by digest: use node:24-bookworm-slim@sha256:<digest>"},
+		{"missing package.json", func(t *testing.T, dir string, o *pipeline.BuildOptions) {
+			os.Remove(filepath.Join(dir, "package.json"))
+		}, "package.json not found"},
+		{"invalid package.json", func(t *testing.T, dir string, o *pipeline.BuildOptions) {
+			os.WriteFile(filepath.Join(dir, "package.json"), []byte("{nope"), 0o644)
+		}, "package.json is not valid JSON"},
+		{"missing lockfile", func(t *testing.T, dir string, o *pipeline.BuildOptions) {
+			os.Remove(filepath.Join(dir, "package-lock.json"))
+		}, "package-lock.json not found"},
+		{"lockfile out of sync", func(t *testing.T, dir string, o *pipeline.BuildOptions) {
+			replaceIn(t, filepath.Join(dir, "package.json"), `"ms": "2.1.3"`, `"ms": "2.1.3", "left-pad": "1.3.0"`)
+		}, "dependencies.left-pad (1.3.0) is missing from the lockfile"},
+		{"yarn project", func(t *testing.T, dir string, o *pipeline.BuildOptions) {
+			os.WriteFile(filepath.Join(dir, "yarn.lock"), []byte("# yarn\n"), 0o644)
+		}, "only npm projects are supported"},
+		{"engines mismatch", func(t *testing.T, dir string, o *pipeline.BuildOptions) {
+			replaceIn(t, filepath.Join(dir, "package.json"), `"node": ">=20"`, `"node": "^18"`)
+		}, `engines.node is "^18" but the base image has node`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := variant(t, nil)
+			o := options(c, dir, "1.0.0")
+			tc.edit(t, dir, &o)
+			o.Source = c.Host().Directory(dir)
+			_, err := pipeline.BuildApp(ctx(t), c, o)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("BuildApp() error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestBuildAndTestFixture builds the fixture and runs the whole test stage:
+// unit, lint, the smoke test against the image as a service, image checks.
+func TestBuildAndTestFixture(t *testing.T) {
+	c := testenv.Client(t)
+	b, img, err := pipeline.BuildImage(ctx(t), c, options(c, testenv.Path("fixtures", "app"), "1.2.3"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := pipeline.Test(ctx(t), c, b, img)
+	t.Log("\n" + report.String())
+	if err := report.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range report.Jobs {
+		if j.Status != pipeline.Passed {
+			t.Errorf("job %s: %s, want passed", j.Name, j.Status)
+		}
+	}
+	cf, err := img.Image.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cf.Config.User != pipeline.RuntimeUser || cf.Config.WorkingDir != "/app" {
+		t.Errorf("user, workdir = %q, %q; want %q, /app", cf.Config.User, cf.Config.WorkingDir, pipeline.RuntimeUser)
+	}
+	if got := strings.Join(cf.Config.Entrypoint, " "); got != "node app.js" {
+		t.Errorf("entrypoint = %q, want node app.js", got)
+	}
+	if got := cf.Config.Labels[pipeline.LabelVersion]; got != "1.2.3" {
+		t.Errorf("version label = %q, want 1.2.3", got)
+	}
+}
+
+// TestFailingJobsAreNamed: a failing unit test and a lint error each fail
+// the stage, naming the job; the other jobs are still reported.
+func TestFailingJobsAreNamed(t *testing.T) {
+	c := testenv.Client(t)
+	for _, tc := range []struct {
+		job  string
+		edit func(dir string)
+	}{
+		{"unit", func(dir string) {
+			replaceIn(t, filepath.Join(dir, "test", "app.test.js"), "assert.equal(res.status, 404);", "assert.equal(res.status, 200);")
+		}},
+		{"lint", func(dir string) {
+			replaceIn(t, filepath.Join(dir, "app.js"), "const startedAt = Date.now();", "const startedAt = Date.now();\nconst unused = 1;")
+		}},
+	} {
+		t.Run(tc.job, func(t *testing.T) {
+			dir := variant(t, tc.edit)
+			b, img, err := pipeline.BuildImage(ctx(t), c, options(c, dir, "1.0.0"), t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			report := pipeline.Test(ctx(t), c, b, img)
+			err = report.Err()
+			if err == nil || !strings.Contains(err.Error(), tc.job) {
+				t.Fatalf("Test().Err() = %v, want a failure naming %s\n%s", err, tc.job, report)
+			}
+			if len(report.Jobs) != 4 {
+				t.Errorf("report has %d jobs, want all 4 reported", len(report.Jobs))
+			}
+			for _, j := range report.Jobs {
+				if j.Name != tc.job && j.Status == pipeline.Failed {
+					t.Errorf("job %s failed too: %s", j.Name, j.Detail)
+				}
+			}
+		})
+	}
+}
+
+// TestDependencyLayerReused: changing app.js changes only the app layer;
+// the dependency layer keeps its digest.
+func TestDependencyLayerReused(t *testing.T) {
+	c := testenv.Client(t)
+	_, a, err := pipeline.BuildImage(ctx(t), c, options(c, testenv.Path("fixtures", "app"), "1.0.0"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := variant(t, func(dir string) {
+		replaceIn(t, filepath.Join(dir, "app.js"), "Hello from an immutable image", "Hello again from an immutable image")
+	})
+	_, b, err := pipeline.BuildImage(ctx(t), c, options(c, dir, "1.0.0"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	la, _ := a.Image.Layers()
+	lb, _ := b.Image.Layers()
+	if len(la) != len(lb) || len(la) < 2 {
+		t.Fatalf("layer counts %d, %d", len(la), len(lb))
+	}
+	n := len(la)
+	depA, _ := la[n-2].Digest()
+	depB, _ := lb[n-2].Digest()
+	appA, _ := la[n-1].Digest()
+	appB, _ := lb[n-1].Digest()
+	if depA != depB {
+		t.Errorf("dependency layer changed with app.js: %s != %s", depA, depB)
+	}
+	if appA == appB {
+		t.Errorf("app layer did not change with app.js: %s", appA)
+	}
+}

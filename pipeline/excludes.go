@@ -1,0 +1,49 @@
+package pipeline
+
+import (
+	"sort"
+	"strings"
+)
+
+// defaultExcludes never reach the app layer: tests, VCS data, host
+// dependencies, npm caches and logs, credentials.
+var defaultExcludes = []string{
+	".git", ".github", "node_modules", ".npm", ".npmrc", ".env", ".env.*",
+	"npm-debug.log*", "yarn-error.log*", "*.log",
+	"test", "tests", "__tests__", "**/*.test.js", "**/*.test.mjs", "**/*.test.cjs", "**/*.spec.js",
+	"coverage", ".nyc_output", "Dockerfile", ".dockerignore",
+}
+
+// appExcludes returns the exclude patterns for the app layer: the defaults
+// plus the patterns of a .dockerignore file (comments and blank lines
+// dropped). Negations ("!x") are passed through as given.
+func appExcludes(dockerignore string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(p string) {
+		if p != "" && !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for _, p := range defaultExcludes {
+		add(p)
+	}
+	for _, line := range strings.Split(dockerignore, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		add(strings.TrimPrefix(line, "/"))
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

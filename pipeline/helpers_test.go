@@ -1,0 +1,86 @@
+package pipeline_test
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"dagger.io/dagger"
+
+	"dagger/immutable/fixtures"
+	"dagger/immutable/internal/testenv"
+	"dagger/immutable/pipeline"
+)
+
+// goldenEpoch is the SOURCE_DATE_EPOCH of the golden build.
+var goldenEpoch = time.Unix(1704067200, 0).UTC()
+
+// variant copies fixtures/app to a temporary directory and applies edit.
+func variant(t *testing.T, edit func(dir string)) string {
+	t.Helper()
+	src := testenv.Path("fixtures", "app")
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			if d.Name() == "node_modules" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(dst)
+	}
+	return dst
+}
+
+// replaceIn edits a file of a variant, failing if old is absent.
+func replaceIn(t *testing.T, file, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("%s does not contain %q", file, old)
+	}
+	if err := os.WriteFile(file, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// options are the build inputs of the fixture, from dir, with the default
+// bases and the golden epoch.
+func options(c *dagger.Client, dir, version string) pipeline.BuildOptions {
+	rt, bl := fixtures.DefaultBases()
+	return pipeline.BuildOptions{
+		Source:      c.Host().Directory(dir),
+		RuntimeBase: rt,
+		BuilderBase: bl,
+		Version:     version,
+		Revision:    "test",
+		Epoch:       goldenEpoch,
+	}
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}

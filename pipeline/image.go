@@ -1,0 +1,93 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"dagger.io/dagger"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"dagger/immutable/repro"
+)
+
+// Image is a normalized, reproducible runtime image: the one that is tested
+// and the one that is published.
+type Image struct {
+	// Image is the normalized image, backed by Tarball.
+	Image v1.Image
+	// Digest is Image's manifest digest (sha256:…).
+	Digest string
+	// Tarball is the normalized image as an OCI tarball on the local disk.
+	Tarball string
+	// Raw is the image as Dagger exported it, before normalization (for
+	// diff reports).
+	Raw v1.Image
+}
+
+// Container loads the normalized image back into Dagger, e.g. to run it as
+// a service. Its filesystem and config are exactly the published image's.
+func (i *Image) Container(c *dagger.Client) *dagger.Container {
+	return c.Container().Import(c.Host().File(i.Tarball))
+}
+
+// Normalize exports b's runtime image from Dagger and makes it
+// deterministic: every timestamp set to SOURCE_DATE_EPOCH, entries sorted,
+// fixed compression, npm noise removed. The runtime base's layers are kept
+// as they are, so they keep the pinned base's digests. Files go to workDir.
+func Normalize(ctx context.Context, c *dagger.Client, b *Build, workDir string) (*Image, error) {
+	opts := dagger.ContainerAsTarballOpts{ForcedCompression: dagger.ImageLayerCompressionGzip}
+	rawPath := filepath.Join(workDir, "raw.tar")
+	basePath := filepath.Join(workDir, "base.tar")
+	if _, err := b.Runtime.AsTarball(opts).Export(ctx, rawPath); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	if _, err := c.Container().From(b.Options.RuntimeBase).AsTarball(opts).Export(ctx, basePath); err != nil {
+		return nil, fmt.Errorf("exporting runtime base: %w", err)
+	}
+	raw, err := repro.LoadTarball(rawPath)
+	if err != nil {
+		return nil, err
+	}
+	base, err := repro.LoadTarball(basePath)
+	if err != nil {
+		return nil, err
+	}
+	norm, err := repro.Normalize(raw, b.Options.Epoch, repro.Base(base), repro.Remove(repro.DefaultNoise...))
+	if err != nil {
+		return nil, fmt.Errorf("normalizing image: %w", err)
+	}
+	out := filepath.Join(workDir, "image.tar")
+	if err := repro.WriteOCITarball(norm, out); err != nil {
+		return nil, fmt.Errorf("writing normalized image: %w", err)
+	}
+	// Reload from disk so later stages do not recompute layers in memory.
+	img, err := repro.LoadTarball(out)
+	if err != nil {
+		return nil, err
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return nil, err
+	}
+	return &Image{Image: img, Digest: d.String(), Tarball: out, Raw: raw}, nil
+}
+
+// BuildImage is BuildApp followed by Normalize, in a new directory under
+// workDir.
+func BuildImage(ctx context.Context, c *dagger.Client, o BuildOptions, workDir string) (*Build, *Image, error) {
+	b, err := BuildApp(ctx, c, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	dir, err := os.MkdirTemp(workDir, "build-")
+	if err != nil {
+		return nil, nil, err
+	}
+	img, err := Normalize(ctx, c, b, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, img, nil
+}

@@ -1,0 +1,215 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+
+	"dagger.io/dagger"
+	"github.com/google/go-containerregistry/pkg/name"
+	"golang.org/x/sync/errgroup"
+
+	"dagger/immutable/checks"
+	"dagger/immutable/publish"
+	"dagger/immutable/repro"
+)
+
+// ReleaseOptions configure a release.
+type ReleaseOptions struct {
+	Build BuildOptions
+	// Repo is where the image goes, e.g. localhost:5000/my-app.
+	Repo string
+	// Publish configures registry access and tagging.
+	Publish publish.Options
+	// WorkDir holds exported image tarballs.
+	WorkDir string
+}
+
+// ReleaseReport is everything a release did, gate by gate.
+type ReleaseReport struct {
+	Version string          `json:"version"`
+	Repo    string          `json:"repo"`
+	Digest  string          `json:"digest,omitempty"`
+	Gates   []publish.Gate  `json:"gates"`
+	Tests   *TestReport     `json:"tests,omitempty"`
+	Verify  *VerifyReport   `json:"verify,omitempty"`
+	Result  *publish.Result `json:"result,omitempty"`
+	Wall    time.Duration   `json:"wallNs"`
+}
+
+// Release builds, gates and publishes: build, then the test stage and the
+// reproducibility check concurrently, then — only if every gate passed —
+// publish. The error names the failing gate; nothing is published then.
+func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseReport, error) {
+	start := time.Now()
+	v, err := publish.ParseVersion(o.Build.Version)
+	if err != nil {
+		return nil, err
+	}
+	o.Build.Version = v.String()
+	if _, err := name.NewRepository(o.Repo); err != nil {
+		return nil, fmt.Errorf("release: registry repository %q: %w (want e.g. localhost:5000/my-app)", o.Repo, err)
+	}
+	r := &ReleaseReport{Version: o.Build.Version, Repo: o.Repo}
+	defer func() { r.Wall = time.Since(start) }()
+
+	t0 := time.Now()
+	b, img, err := BuildImage(ctx, c, o.Build, o.WorkDir)
+	r.Gates = append(r.Gates, gate("build", time.Since(t0), err))
+	if err != nil {
+		return r, fmt.Errorf("release blocked at gate build: %w; nothing was published", err)
+	}
+	r.Digest = img.Digest
+
+	var g errgroup.Group
+	g.Go(func() error {
+		r.Tests = Test(ctx, c, b, img)
+		return nil
+	})
+	var verifyErr error
+	t1 := time.Now()
+	g.Go(func() error {
+		r.Verify, verifyErr = Verify(ctx, c, o.Build, o.WorkDir, img)
+		return nil
+	})
+	_ = g.Wait()
+	for _, j := range r.Tests.Jobs {
+		r.Gates = append(r.Gates, publish.Gate{Name: j.Name, Passed: j.Status != Failed, Duration: j.Duration, Detail: jobDetail(j)})
+	}
+	if verifyErr == nil {
+		verifyErr = r.Verify.Err()
+	}
+	r.Gates = append(r.Gates, gate("reproducible", time.Since(t1), verifyErr))
+	if failed := failedGates(r.Gates); len(failed) > 0 {
+		return r, fmt.Errorf("release blocked: gate %s failed; nothing was published", strings.Join(failed, ", "))
+	}
+
+	rec := publish.Record{
+		BaseDigests:     map[string]string{"runtime": o.Build.RuntimeBase, "builder": o.Build.BuilderBase},
+		SourceRevision:  b.Options.Revision,
+		SourceDateEpoch: o.Build.Epoch.Unix(),
+		Gates:           r.Gates,
+		Unpinned:        b.Labels[LabelUnpinned] == "true",
+	}
+	t2 := time.Now()
+	res, err := publish.Publish(ctx, o.Repo, img.Image, o.Build.Version, rec, o.Publish)
+	r.Gates = append(r.Gates, gate("publish", time.Since(t2), err))
+	if err != nil {
+		return r, fmt.Errorf("release: publish: %w", err)
+	}
+	r.Result = res
+	return r, nil
+}
+
+// Format writes the human summary of a release.
+func (r *ReleaseReport) Format(w io.Writer) {
+	fmt.Fprintf(w, "release %s -> %s\n", r.Version, r.Repo)
+	if r.Digest != "" {
+		fmt.Fprintf(w, "  digest: %s\n", r.Digest)
+	}
+	fmt.Fprintln(w, "  gates:")
+	for _, g := range r.Gates {
+		status := "pass"
+		if !g.Passed {
+			status = "FAIL"
+		}
+		if strings.HasPrefix(g.Detail, "skipped") {
+			status = "skip"
+		}
+		fmt.Fprintf(w, "    %-13s %-4s %8s  %s\n", g.Name, status, g.Duration.Round(time.Millisecond), firstLine(g.Detail))
+	}
+	if r.Tests != nil && r.Tests.Err() != nil {
+		r.Tests.Format(w)
+	}
+	if r.Verify != nil && !r.Verify.Equal {
+		r.Verify.Format(w)
+	}
+	res := r.Result
+	if res == nil {
+		return
+	}
+	if res.AlreadyReleased {
+		fmt.Fprintf(w, "  already released: %s is %s; nothing changed\n", res.VersionTag, res.Digest)
+	}
+	fmt.Fprintf(w, "  tags: %s", res.VersionTag)
+	if len(res.Moved) > 0 {
+		fmt.Fprintf(w, " (moved: %s)", strings.Join(res.Moved, ", "))
+	}
+	fmt.Fprintln(w)
+	for tag, why := range res.Kept {
+		fmt.Fprintf(w, "    %s %s\n", tag, why)
+	}
+	fmt.Fprintf(w, "  uploaded: %d bytes (%d blobs sent, %d already there)\n", res.BytesUploaded, res.BlobsUploaded, res.BlobsSkipped)
+	fmt.Fprintf(w, "  pinned:   %s\n", res.Ref)
+	fmt.Fprintf(w, "  deploy:   %s\n", publish.DeployCommand(path.Base(r.Repo), res.Ref))
+	fmt.Fprintf(w, "  by tag:   %s\n", publish.DeployCommand(path.Base(r.Repo), r.Repo+":"+res.VersionTag))
+	fmt.Fprintf(w, "  took:     %s\n", r.Wall.Round(time.Millisecond))
+}
+
+func gate(name string, d time.Duration, err error) publish.Gate {
+	g := publish.Gate{Name: name, Passed: err == nil, Duration: d}
+	if err != nil {
+		g.Detail = err.Error()
+	}
+	return g
+}
+
+func jobDetail(j JobResult) string {
+	if j.Status == Skipped {
+		return "skipped: " + j.Detail
+	}
+	return j.Detail
+}
+
+func failedGates(gates []publish.Gate) []string {
+	var failed []string
+	for _, g := range gates {
+		if !g.Passed {
+			failed = append(failed, g.Name)
+		}
+	}
+	return failed
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 100 {
+		s = s[:100] + "…"
+	}
+	return s
+}
+
+// PublishTarball publishes an image tarball written by an earlier build
+// after running the image checks on it (the base digest is taken from the
+// image's own label). Release is the gated path from source; this is for
+// pipelines that build and publish in separate steps.
+func PublishTarball(ctx context.Context, tarball, repo, version string, o publish.Options) (*publish.Result, error) {
+	img, err := repro.LoadTarball(tarball)
+	if err != nil {
+		return nil, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	labels := cf.Config.Labels
+	t0 := time.Now()
+	_, err = checks.Run(img, checks.Options{AppDir: AppDir, BaseDigest: labels[LabelBaseDigest], Version: strings.TrimPrefix(version, "v")})
+	g := gate("checks", time.Since(t0), err)
+	if err != nil {
+		return nil, fmt.Errorf("publish blocked: gate checks failed: %w; nothing was published", err)
+	}
+	rec := publish.Record{
+		BaseDigests:    map[string]string{"runtime": labels[LabelBaseName]},
+		SourceRevision: labels[LabelRevision],
+		Gates:          []publish.Gate{g},
+		Unpinned:       labels[LabelUnpinned] == "true",
+	}
+	if t, err := time.Parse(time.RFC3339, labels[LabelCreated]); err == nil {
+		rec.SourceDateEpoch = t.Unix()
+	}
+	return publish.Publish(ctx, repo, img, version, rec, o)
+}

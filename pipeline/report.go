@@ -1,0 +1,110 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"dagger.io/dagger"
+)
+
+// Job statuses.
+const (
+	Passed  = "passed"
+	Failed  = "failed"
+	Skipped = "skipped"
+)
+
+// JobResult is the outcome of one test job.
+type JobResult struct {
+	Name     string        `json:"name"`
+	Status   string        `json:"status"`
+	Duration time.Duration `json:"durationNs"`
+	// Detail is the reason for a skip or the tail of a failure's output.
+	Detail string `json:"detail,omitempty"`
+}
+
+// TestReport is the outcome of the test stage.
+type TestReport struct {
+	Jobs []JobResult `json:"jobs"`
+	// Wall is the stage's wall time; jobs run concurrently.
+	Wall time.Duration `json:"wallNs"`
+}
+
+// Err returns an error naming every failed job, or nil.
+func (r *TestReport) Err() error {
+	var failed []string
+	for _, j := range r.Jobs {
+		if j.Status == Failed {
+			failed = append(failed, j.Name)
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return fmt.Errorf("test stage failed: %s", strings.Join(failed, ", "))
+}
+
+// Slowest returns the duration of the slowest job.
+func (r *TestReport) Slowest() time.Duration {
+	var max time.Duration
+	for _, j := range r.Jobs {
+		max = maxDuration(max, j.Duration)
+	}
+	return max
+}
+
+// Format writes a table of the jobs, then each failure's output tail.
+func (r *TestReport) Format(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tRESULT\tTIME")
+	for _, j := range r.Jobs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", j.Name, j.Status, j.Duration.Round(time.Millisecond))
+	}
+	fmt.Fprintf(tw, "(wall)\t\t%s\n", r.Wall.Round(time.Millisecond))
+	tw.Flush()
+	for _, j := range r.Jobs {
+		if j.Detail != "" && j.Status != Passed {
+			fmt.Fprintf(w, "--- %s (%s):\n%s\n", j.Name, j.Status, indent(j.Detail))
+		}
+	}
+}
+
+func (r *TestReport) String() string {
+	var b strings.Builder
+	r.Format(&b)
+	return b.String()
+}
+
+// failureDetail returns the last lines of a failed exec's output, or the
+// error itself.
+func failureDetail(err error) string {
+	var ee *dagger.ExecError
+	if errors.As(err, &ee) {
+		out := strings.TrimSpace(ee.Stdout + "\n" + ee.Stderr)
+		return fmt.Sprintf("exit code %d: %s", ee.ExitCode, tail(out, 25))
+	}
+	return err.Error()
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
+}
+
+func maxDuration(a, b time.Duration) time.Duration {
+	if a > b {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,107 @@
+package pipeline
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"strconv"
+	"time"
+
+	"dagger.io/dagger"
+	"golang.org/x/sync/errgroup"
+
+	"dagger/immutable/checks"
+)
+
+//go:embed probe.js
+var probeScript string
+
+// job is one test of the stage; it returns (skip reason, error).
+type job struct {
+	name string
+	run  func(ctx context.Context) (string, error)
+}
+
+// Test runs the test stage on a build and its normalized image: unit tests,
+// lint, a smoke test of the image as a service and the image checks, all
+// concurrently. Every job's result is reported even when others fail; the
+// returned report's Err names the failures.
+func Test(ctx context.Context, c *dagger.Client, b *Build, img *Image) *TestReport {
+	jobs := []job{
+		{"unit", func(ctx context.Context) (string, error) { return npmScript(ctx, b, "test") }},
+		{"lint", func(ctx context.Context) (string, error) { return npmScript(ctx, b, "lint") }},
+		{"smoke", func(ctx context.Context) (string, error) { return "", Smoke(ctx, c, b, img) }},
+		{"checks", func(ctx context.Context) (string, error) { return "", Checks(b, img) }},
+	}
+	report := &TestReport{Jobs: make([]JobResult, len(jobs))}
+	start := time.Now()
+	var g errgroup.Group
+	for i, j := range jobs {
+		g.Go(func() error {
+			t0 := time.Now()
+			skip, err := j.run(ctx)
+			res := JobResult{Name: j.name, Status: Passed, Duration: time.Since(t0)}
+			switch {
+			case err != nil:
+				res.Status, res.Detail = Failed, failureDetail(err)
+			case skip != "":
+				res.Status, res.Detail = Skipped, skip
+			}
+			report.Jobs[i] = res
+			return nil
+		})
+	}
+	_ = g.Wait()
+	report.Wall = time.Since(start)
+	return report
+}
+
+// npmScript runs `npm run <script>` in the dev container, or reports it
+// skipped when package.json has no such script.
+func npmScript(ctx context.Context, b *Build, script string) (string, error) {
+	if _, ok := b.App.Scripts[script]; !ok {
+		return "no \"" + script + "\" script in package.json", nil
+	}
+	_, err := b.Dev.WithExec([]string{"npm", "run", script}).Sync(ctx)
+	return "", err
+}
+
+// Smoke runs the image as a service, exactly as published, and probes
+// /healthz and /version over HTTP from a second container. /version must
+// report the version being built.
+func Smoke(ctx context.Context, c *dagger.Client, b *Build, img *Image) error {
+	port := b.Options.Port
+	svc := img.Container(c).AsService(dagger.ContainerAsServiceOpts{UseEntrypoint: true})
+	_, err := c.Container().From(b.Options.BuilderBase).
+		WithServiceBinding("app", svc).
+		WithNewFile("/probe.js", probeScript).
+		// The probe always runs: a cached success proves nothing about now.
+		WithEnvVariable("IMMUTABLE_PROBE_AT", time.Now().UTC().Format(time.RFC3339Nano)).
+		WithExec([]string{"node", "/probe.js", "http://app:" + strconv.Itoa(port), b.Options.Version}).
+		Sync(ctx)
+	return err
+}
+
+// Checks runs the image policy checks of package checks on the normalized
+// image.
+func Checks(b *Build, img *Image) error {
+	dev, err := checks.DevOnlyPackages(b.Lockfile)
+	if err != nil {
+		return err
+	}
+	results, err := checks.Run(img.Image, checks.Options{
+		AppDir:          AppDir,
+		DevDependencies: dev,
+		BaseDigest:      b.Labels[LabelBaseDigest],
+		Version:         b.Options.Version,
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		if !r.Passed {
+			return errors.New(r.Name + ": " + r.Details)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"dagger.io/dagger"
+	"golang.org/x/sync/errgroup"
+
+	"dagger/immutable/repro"
+)
+
+// VerifyReport is the outcome of the reproducibility check.
+type VerifyReport struct {
+	// First and Second are the two builds' image digests.
+	First  string `json:"first"`
+	Second string `json:"second"`
+	// Equal is true when they are the same.
+	Equal bool `json:"equal"`
+	// Diff says what differs when they are not.
+	Diff *repro.Report `json:"diff,omitempty"`
+	// Wall is the check's wall time.
+	Wall time.Duration `json:"wallNs"`
+}
+
+// Err is nil when both builds gave the same digest.
+func (r *VerifyReport) Err() error {
+	if r.Equal {
+		return nil
+	}
+	return fmt.Errorf("verify: builds are not reproducible: %s != %s", r.First, r.Second)
+}
+
+// Format writes PASS or FAIL with both digests and, on FAIL, the diff.
+func (r *VerifyReport) Format(w io.Writer) {
+	if r.Equal {
+		fmt.Fprintf(w, "PASS reproducible: both builds are %s (%s)\n", r.First, r.Wall.Round(time.Millisecond))
+		return
+	}
+	fmt.Fprintf(w, "FAIL not reproducible:\n  first:  %s\n  second: %s\n", r.First, r.Second)
+	if r.Diff != nil {
+		fmt.Fprintln(w, r.Diff.String())
+	}
+}
+
+// Verify builds the source a second time, independently of first (every
+// build step re-run, only the pinned bases reused), and compares the two
+// image digests. With first nil, both builds run concurrently here.
+func Verify(ctx context.Context, c *dagger.Client, o BuildOptions, workDir string, first *Image) (*VerifyReport, error) {
+	start := time.Now()
+	var second *Image
+	g, gctx := errgroup.WithContext(ctx)
+	if first == nil {
+		g.Go(func() error {
+			var err error
+			_, first, err = BuildImage(gctx, c, o, workDir)
+			return err
+		})
+	}
+	g.Go(func() error {
+		bust := o
+		bust.CacheBust = nonce()
+		var err error
+		_, second, err = BuildImage(gctx, c, bust, workDir)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	r := &VerifyReport{First: first.Digest, Second: second.Digest, Equal: first.Digest == second.Digest}
+	if !r.Equal {
+		diff, err := repro.Diff(first.Image, second.Image)
+		if err != nil {
+			return nil, fmt.Errorf("verify: diffing images: %w", err)
+		}
+		r.Diff = diff
+	}
+	r.Wall = time.Since(start)
+	return r, nil
+}
+
+func nonce() string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return fmt.Sprint(time.Now().UnixNano(), os.Getpid())
+	}
+	return hex.EncodeToString(b)
+}

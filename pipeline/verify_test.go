@@ -1,0 +1,92 @@
+package pipeline_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"dagger/immutable/fixtures"
+	"dagger/immutable/internal/testenv"
+	"dagger/immutable/pipeline"
+)
+
+// golden is fixtures/golden.json: the fixture's expected digest for the
+// pinned bases and the committed source.
+type golden struct {
+	Version         string `json:"version"`
+	Revision        string `json:"revision"`
+	SourceDateEpoch int64  `json:"sourceDateEpoch"`
+	RuntimeBase     string `json:"runtimeBase"`
+	BuilderBase     string `json:"builderBase"`
+	Digest          string `json:"digest"`
+}
+
+// TestVerifyGolden: two independent builds of the fixture (the second with
+// every step re-run) give the same digest, and it is the committed golden
+// digest: the same on every machine.
+func TestVerifyGolden(t *testing.T) {
+	c := testenv.Client(t)
+	var g golden
+	b, err := os.ReadFile(testenv.Path("fixtures", "golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	rt, bl := fixtures.DefaultBases()
+	if g.RuntimeBase != rt || g.BuilderBase != bl {
+		t.Fatalf("fixtures/golden.json is for bases %s, %s but bases.lock has %s, %s: regenerate it (see fixtures/README.md)", g.RuntimeBase, g.BuilderBase, rt, bl)
+	}
+	o := options(c, testenv.Path("fixtures", "app"), g.Version)
+	o.Revision = g.Revision
+	report, err := pipeline.Verify(ctx(t), c, o, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	report.Format(&out)
+	t.Log(out.String())
+	if !report.Equal {
+		t.Fatalf("builds differ:\n%s", out.String())
+	}
+	if report.First != g.Digest {
+		t.Errorf("digest = %s, want golden %s (fixtures/golden.json)", report.First, g.Digest)
+	}
+}
+
+// TestVerifyCatchesNondeterminism: install steps that write the time or
+// random bytes make verify FAIL with a report naming the file.
+func TestVerifyCatchesNondeterminism(t *testing.T) {
+	c := testenv.Client(t)
+	for _, tc := range []struct {
+		name, script, file string
+	}{
+		{"date", `node -e \"require('fs').writeFileSync('node_modules/build-stamp.txt', String(Date.now()))\"`, "app/node_modules/build-stamp.txt"},
+		{"random", `node -e \"require('fs').writeFileSync('node_modules/random.bin', require('crypto').randomBytes(32))\"`, "app/node_modules/random.bin"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := variant(t, func(dir string) {
+				replaceIn(t, filepath.Join(dir, "package.json"), `"start": "node app.js",`, `"start": "node app.js", "postinstall": "`+tc.script+`",`)
+			})
+			report, err := pipeline.Verify(ctx(t), c, options(c, dir, "1.0.0"), t.TempDir(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if report.Equal {
+				t.Fatalf("verify passed for a nondeterministic build: %s", report.First)
+			}
+			var out strings.Builder
+			report.Format(&out)
+			if !strings.Contains(out.String(), "FAIL") || !strings.Contains(out.String(), tc.file) {
+				t.Errorf("report does not name %s:\n%s", tc.file, out.String())
+			}
+			js, err := json.Marshal(report)
+			if err != nil || !strings.Contains(string(js), tc.file) {
+				t.Errorf("JSON report does not name %s (err %v)", tc.file, err)
+			}
+		})
+	}
+}
