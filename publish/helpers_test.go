@@ -1,0 +1,113 @@
+package publish
+
+import (
+	"context"
+	"io"
+	"log"
+	"math/rand"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// newRegistry starts an in-memory registry, optionally behind middleware,
+// and returns a repository name in it.
+func newRegistry(t *testing.T, middleware func(http.Handler) http.Handler) string {
+	t.Helper()
+	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	if middleware != nil {
+		h = middleware(h)
+	}
+	s := httptest.NewServer(h)
+	t.Cleanup(s.Close)
+	return strings.TrimPrefix(s.URL, "http://") + "/my-app"
+}
+
+// testImage returns a seeded random image: same seed, same digest.
+func testImage(t *testing.T, seed int64) v1.Image {
+	t.Helper()
+	img, err := random.Image(1024, 3, random.WithSource(rand.NewSource(seed)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func digestOf(t *testing.T, img v1.Image) string {
+	t.Helper()
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.String()
+}
+
+// testOptions uses a fixed clock.
+func testOptions() Options {
+	return Options{Now: func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }}
+}
+
+// tagMap returns every tag of repo and the digest it points at.
+func tagMap(t *testing.T, repo string) map[string]string {
+	t.Helper()
+	r, err := name.NewRepository(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags, err := remote.List(r)
+	if isNotFound(err) {
+		return map[string]string{}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, tag := range tags {
+		d, err := remote.Head(r.Tag(tag))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[tag] = d.Digest.String()
+	}
+	return m
+}
+
+// withoutRecords drops record tags from a tag map.
+func withoutRecords(m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		if !strings.Contains(k, "_") {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func mustPublish(t *testing.T, repo string, img v1.Image, version string, o Options) *Result {
+	t.Helper()
+	res, err := Publish(context.Background(), repo, img, version, Record{SourceRevision: "rev-" + version}, o)
+	if err != nil {
+		t.Fatalf("Publish(%s) = %v", version, err)
+	}
+	return res
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,115 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// Options configure registry access and tagging. The zero value is usable:
+// anonymous access, TLS except for localhost/loopback, prefix "v", no log.
+type Options struct {
+	// Insecure talks plain HTTP to the registry. Without it TLS is used,
+	// except for localhost, loopback and private addresses, which
+	// go-containerregistry reaches over HTTP anyway. The default is false.
+	Insecure bool
+
+	// Auth authenticates to the registry, e.g. &authn.Basic{Username: u,
+	// Password: token}. Keychain resolves credentials per registry instead,
+	// e.g. authn.DefaultKeychain (~/.docker/config.json). Setting both is an
+	// error. The default (both nil) is anonymous access.
+	Auth     authn.Authenticator
+	Keychain authn.Keychain
+
+	// Transport is the base HTTP transport. The default is
+	// remote.DefaultTransport. Byte counting, auth and retries wrap it.
+	Transport http.RoundTripper
+
+	// TagPrefix is prepended to version and floating tags (not to "latest").
+	// nil means DefaultTagPrefix ("v"); new("") tags bare versions (1.2.3).
+	TagPrefix *string
+
+	// Log receives one progress line per step ("==> publish: ..."). The
+	// default (nil) is silent.
+	Log io.Writer
+
+	// Now stamps Record.Created when the caller left it zero. It only dates
+	// the record; it never affects the image. The default is time.Now.
+	Now func() time.Time
+
+	// remote is a test seam: extra go-containerregistry options.
+	remote []remote.Option
+}
+
+// prefix returns the effective tag prefix.
+func (o Options) prefix() string {
+	if o.TagPrefix == nil {
+		return DefaultTagPrefix
+	}
+	return *o.TagPrefix
+}
+
+// now returns the record time in UTC, to the second.
+func (o Options) now() time.Time {
+	f := o.Now
+	if f == nil {
+		f = time.Now
+	}
+	return f().UTC().Truncate(time.Second)
+}
+
+func (o Options) logf(format string, args ...any) {
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, "==> "+format+"\n", args...)
+	}
+}
+
+// client is one operation's view of a repository: parsed name, remote
+// options (with a fresh byte counter) and the effective prefix.
+type client struct {
+	repo   name.Repository
+	prefix string
+	count  *counter
+	opts   []remote.Option
+	o      Options
+}
+
+// newClient validates repo and options and builds the remote options.
+func newClient(ctx context.Context, repo string, o Options) (*client, error) {
+	if o.Auth != nil && o.Keychain != nil {
+		return nil, errors.New("publish options: set Auth or Keychain, not both")
+	}
+	prefix := o.prefix()
+	if err := checkPrefix(prefix); err != nil {
+		return nil, err
+	}
+	var nopts []name.Option
+	if o.Insecure {
+		nopts = append(nopts, name.Insecure)
+	}
+	r, err := name.NewRepository(repo, nopts...)
+	if err != nil {
+		return nil, fmt.Errorf("repository %q: %w; want e.g. localhost:5000/my-app (no tag or digest)", repo, err)
+	}
+	base := o.Transport
+	if base == nil {
+		base = remote.DefaultTransport
+	}
+	c := &client{repo: r, prefix: prefix, count: &counter{}, o: o}
+	c.opts = []remote.Option{remote.WithContext(ctx), remote.WithTransport(c.count.wrap(base))}
+	switch {
+	case o.Auth != nil:
+		c.opts = append(c.opts, remote.WithAuth(o.Auth))
+	case o.Keychain != nil:
+		c.opts = append(c.opts, remote.WithAuthFromKeychain(o.Keychain))
+	}
+	c.opts = append(c.opts, o.remote...)
+	return c, nil
+}

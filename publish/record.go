@@ -1,0 +1,222 @@
+package publish
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// Record kinds.
+const (
+	KindRelease  = "release"
+	KindRollback = "rollback"
+)
+
+// RecordMediaType is the artifactType of a record artifact and the media
+// type of its single layer, the Record JSON.
+const RecordMediaType = "application/vnd.immutable.release.v1+json"
+
+// Annotations on a record artifact's manifest.
+const (
+	AnnotationVersion = "dev.immutable.release.version"
+	AnnotationDigest  = "dev.immutable.release.digest"
+	AnnotationKind    = "dev.immutable.release.kind"
+)
+
+const emptyConfigMediaType = "application/vnd.oci.empty.v1+json"
+
+// maxRecordSize bounds how much of a record blob is read.
+const maxRecordSize = 1 << 20
+
+// Record is the machine-readable description of a release or rollback. It is
+// returned in Result, pushed next to the image (see the package
+// documentation) and listed by Releases.
+//
+// The caller supplies the build facts (BaseDigests, SourceRevision,
+// SourceDateEpoch, Gates, Unpinned, and optionally Created); Publish and
+// Rollback fill in Kind, Version, Repo, Digest, Tags and Previous.
+type Record struct {
+	// Kind is KindRelease or KindRollback.
+	Kind string `json:"kind"`
+	// Version is the released (or rolled back to) version, e.g. "1.2.3".
+	Version string `json:"version"`
+	// Repo is the repository, e.g. "localhost:5000/my-app".
+	Repo string `json:"repo"`
+	// Digest is the image manifest digest, "sha256:...".
+	Digest string `json:"digest"`
+	// Tags are the tags pointing at Digest because of this operation: for a
+	// release the version tag and the floating tags it is the highest of
+	// (whether or not they were already there), for a rollback the floating
+	// tags it moved.
+	Tags []string `json:"tags"`
+	// Previous maps each floating tag this operation moved to the digest it
+	// pointed at before ("" if it did not exist).
+	Previous map[string]string `json:"previous,omitempty"`
+	// BaseDigests maps base image names to the digests the build used.
+	BaseDigests map[string]string `json:"baseDigests,omitempty"`
+	// SourceRevision identifies the source, e.g. a git commit.
+	SourceRevision string `json:"sourceRevision,omitempty"`
+	// SourceDateEpoch is the SOURCE_DATE_EPOCH the image was built with.
+	SourceDateEpoch int64 `json:"sourceDateEpoch,omitempty"`
+	// Gates are the release gates and their results.
+	Gates []Gate `json:"gates,omitempty"`
+	// Unpinned is true when some input was not pinned by digest.
+	Unpinned bool `json:"unpinned,omitempty"`
+	// Created is when the record was made (not the image's creation time).
+	Created time.Time `json:"created"`
+}
+
+// Gate is the result of one release gate (tests, verify, checks, ...).
+type Gate struct {
+	Name     string        `json:"name"`
+	Passed   bool          `json:"passed"`
+	Duration time.Duration `json:"-"`
+	// Detail is a short result or error message.
+	Detail string `json:"detail,omitempty"`
+}
+
+type gateJSON struct {
+	Name     string `json:"name"`
+	Passed   bool   `json:"passed"`
+	Duration string `json:"duration,omitempty"`
+	Detail   string `json:"detail,omitempty"`
+}
+
+// MarshalJSON writes Duration as a Go duration string ("1.5s").
+func (g Gate) MarshalJSON() ([]byte, error) {
+	j := gateJSON{Name: g.Name, Passed: g.Passed, Detail: g.Detail}
+	if g.Duration != 0 {
+		j.Duration = g.Duration.String()
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (g *Gate) UnmarshalJSON(b []byte) error {
+	var j gateJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*g = Gate{Name: j.Name, Passed: j.Passed, Detail: j.Detail}
+	if j.Duration != "" {
+		d, err := time.ParseDuration(j.Duration)
+		if err != nil {
+			return fmt.Errorf("gate %q duration: %w", j.Name, err)
+		}
+		g.Duration = d
+	}
+	return nil
+}
+
+// JSON returns the record as indented JSON with a trailing newline.
+func (r Record) JSON() []byte {
+	b, _ := json.MarshalIndent(r, "", "  ") // cannot fail: plain data
+	return append(b, '\n')
+}
+
+// rawManifest is a manifest to PUT as is.
+type rawManifest struct {
+	b  []byte
+	mt types.MediaType
+}
+
+func (m rawManifest) RawManifest() ([]byte, error)        { return m.b, nil }
+func (m rawManifest) MediaType() (types.MediaType, error) { return m.mt, nil }
+
+// writeRecord uploads rec as an artifact by digest (blobs first, then the
+// manifest) and returns the manifest to tag once the release is complete.
+func (c *client) writeRecord(rec Record) (rawManifest, v1.Hash, error) {
+	config := static.NewLayer([]byte("{}"), emptyConfigMediaType)
+	body := static.NewLayer(rec.JSON(), RecordMediaType)
+	var descs []v1.Descriptor
+	for _, l := range []v1.Layer{config, body} {
+		if err := remote.WriteLayer(c.repo, l, c.opts...); err != nil {
+			return rawManifest{}, v1.Hash{}, fmt.Errorf("uploading release record: %w", err)
+		}
+		d, _ := l.Digest()
+		sz, _ := l.Size()
+		mt, _ := l.MediaType()
+		descs = append(descs, v1.Descriptor{MediaType: mt, Size: sz, Digest: d})
+	}
+	m := v1.Manifest{
+		SchemaVersion: 2,
+		MediaType:     types.OCIManifestSchema1,
+		ArtifactType:  RecordMediaType,
+		Config:        descs[0],
+		Layers:        descs[1:],
+		Annotations: map[string]string{
+			AnnotationKind:    rec.Kind,
+			AnnotationVersion: rec.Version,
+			AnnotationDigest:  rec.Digest,
+		},
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return rawManifest{}, v1.Hash{}, fmt.Errorf("encoding release record manifest: %w", err)
+	}
+	rm := rawManifest{b: b, mt: types.OCIManifestSchema1}
+	h, _, err := v1.SHA256(bytes.NewReader(b))
+	if err != nil {
+		return rawManifest{}, v1.Hash{}, err
+	}
+	if err := remote.Put(c.repo.Digest(h.String()), rm, c.opts...); err != nil {
+		return rawManifest{}, v1.Hash{}, fmt.Errorf("writing release record manifest: %w", err)
+	}
+	return rm, h, nil
+}
+
+// readRecord fetches and decodes the record artifact tagged tag.
+func (c *client) readRecord(tag string) (*Record, error) {
+	desc, err := remote.Get(c.repo.Tag(tag), c.opts...)
+	if err != nil {
+		return nil, fmt.Errorf("reading record %s: %w", tag, err)
+	}
+	var m v1.Manifest
+	if err := json.Unmarshal(desc.Manifest, &m); err != nil {
+		return nil, fmt.Errorf("record %s: decoding manifest: %w", tag, err)
+	}
+	for _, l := range m.Layers {
+		if l.MediaType != RecordMediaType {
+			continue
+		}
+		if l.Size > maxRecordSize {
+			return nil, fmt.Errorf("record %s: %d bytes is too large", tag, l.Size)
+		}
+		blob, err := remote.Layer(c.repo.Digest(l.Digest.String()), c.opts...)
+		if err != nil {
+			return nil, fmt.Errorf("record %s: %w", tag, err)
+		}
+		rc, err := blob.Compressed()
+		if err != nil {
+			return nil, fmt.Errorf("record %s: %w", tag, err)
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(io.LimitReader(rc, maxRecordSize))
+		if err != nil {
+			return nil, fmt.Errorf("record %s: reading blob: %w", tag, err)
+		}
+		var rec Record
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return nil, fmt.Errorf("record %s: decoding JSON: %w", tag, err)
+		}
+		return &rec, nil
+	}
+	return nil, fmt.Errorf("record %s: no %s layer", tag, RecordMediaType)
+}
+
+// tag points tag at an already written manifest.
+func (c *client) tag(tag string, t remote.Taggable) error {
+	if err := remote.Tag(c.repo.Tag(tag), t, c.opts...); err != nil {
+		return fmt.Errorf("tagging %s: %w", c.repo.Tag(tag), err)
+	}
+	return nil
+}
+
+var _ remote.Taggable = rawManifest{}
