@@ -28,7 +28,8 @@
 //     ignored). Releasing 1.0.1 after 1.1.0 moves v1.0 but not v1 or latest.
 //   - Push once, tag by digest. Everything is decided first (the plan), then
 //     the image is written by digest (repo@sha256:...), its manifest is read
-//     back by digest and checked, the release record is written by digest, and
+//     back by digest and checked (bytes, digest, every referenced blob
+//     present), the release record is written by digest, and
 //     only then are tags created: the version tag, the floating tags, and last
 //     the record tag, which marks the release complete. No tag can point at a
 //     partial upload.
