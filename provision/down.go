@@ -15,11 +15,13 @@ func Down(ctx context.Context, cfg Config) error {
 	var errs []error
 	for _, d := range []daemon{cfg.engineDaemon(), cfg.registryDaemon()} {
 		fmt.Fprintf(w, "==> down: %s\n", d.name)
-		pid, err := d.terminate()
+		pid, killed, err := d.terminate()
 		switch {
 		case err != nil:
 			errs = append(errs, fmt.Errorf("down: %s: %w", d.name, err))
 			fmt.Fprintf(w, "    failed: %v\n", err)
+		case killed:
+			fmt.Fprintf(w, "    killed (pid %d did not exit within %s of SIGTERM)\n", pid, d.stop)
 		case pid != 0:
 			fmt.Fprintf(w, "    stopped (pid %d)\n", pid)
 		default:

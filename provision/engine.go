@@ -79,7 +79,7 @@ func engineStep(ctx context.Context, cfg Config) error {
 			return ErrReused
 		}
 		fmt.Fprintf(cfg.logw(), "    restarting: binaries, config or engine env changed since it started\n")
-		if _, err := d.terminate(); err != nil {
+		if _, _, err := d.terminate(); err != nil {
 			return err
 		}
 	}
@@ -107,7 +107,7 @@ func engineStep(ctx context.Context, cfg Config) error {
 		return engineVersion(ctx, cfg)
 	})
 	if err != nil {
-		_, _ = d.terminate()
+		_, _, _ = d.terminate()
 		return err
 	}
 	return nil

@@ -150,20 +150,21 @@ func tail(s string, n int) string {
 
 // terminate stops the daemon: SIGTERM, wait up to d.stop, then SIGKILL. It
 // removes the pid file. A daemon that is not running is not an error.
-// It returns the pid it stopped, 0 when none ran.
-func (d daemon) terminate() (int, error) {
+// It returns the pid it stopped (0 when none ran) and whether it had to SIGKILL.
+func (d daemon) terminate() (pid int, killed bool, err error) {
 	pid, ok := d.running()
 	if !ok {
-		return 0, removeIfExists(d.pidFile)
+		return 0, false, removeIfExists(d.pidFile)
 	}
 	_ = syscall.Kill(pid, syscall.SIGTERM)
 	if !waitGone(pid, d.match, d.stop) {
+		killed = true
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 		if !waitGone(pid, d.match, 5*time.Second) {
-			return pid, fmt.Errorf("%s (pid %d) did not exit after SIGKILL", d.name, pid)
+			return pid, killed, fmt.Errorf("%s (pid %d) did not exit after SIGKILL", d.name, pid)
 		}
 	}
-	return pid, removeIfExists(d.pidFile)
+	return pid, killed, removeIfExists(d.pidFile)
 }
 
 func waitGone(pid int, match string, timeout time.Duration) bool {

@@ -70,7 +70,7 @@ func registryStep(ctx context.Context, cfg Config) error {
 			return ErrReused
 		}
 		fmt.Fprintf(cfg.logw(), "    restarting: config changed or /v2/ does not answer\n")
-		if _, err := d.terminate(); err != nil {
+		if _, _, err := d.terminate(); err != nil {
 			return err
 		}
 	}
@@ -91,7 +91,7 @@ func registryStep(ctx context.Context, cfg Config) error {
 	fmt.Fprintf(cfg.logw(), "    pid %d, log %s\n", pid, d.logFile)
 	err = d.waitReady(ctx, pid, RegistryStartTimeout, func() error { return registryAnswers(ctx, cfg.Registry) })
 	if err != nil {
-		_, _ = d.terminate()
+		_, _, _ = d.terminate()
 		return err
 	}
 	return nil

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"testing"
+
+	"dagger/immutable/provision"
+)
+
+func TestShellQuote(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", "''"},
+		{"/a b:$PATH", "'/a b:$PATH'"},
+		{"it's", `'it'\''s'`},
+	}
+	for _, tt := range tests {
+		if got := shellQuote(tt.in); got != tt.want {
+			t.Errorf("shellQuote(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestNoArgs(t *testing.T) {
+	tests := []struct {
+		args    []string
+		wantErr bool
+	}{
+		{nil, false},
+		{[]string{"extra"}, true},
+		{[]string{"-x"}, true},
+	}
+	for _, tt := range tests {
+		if err := noArgs("up", tt.args); (err != nil) != tt.wantErr {
+			t.Errorf("noArgs(%q) = %v, want error %v", tt.args, err, tt.wantErr)
+		}
+	}
+}
+
+func TestUpConfigAddsHooks(t *testing.T) {
+	saved := upHooks
+	t.Cleanup(func() { upHooks = saved })
+	upHooks.BeforeEngine = []provision.Step{{Name: "sdk"}}
+	upHooks.AfterRegistry = []provision.Step{{Name: "bases"}}
+	cfg := upConfig()
+	if len(cfg.BeforeEngine) != 1 || cfg.BeforeEngine[0].Name != "sdk" || len(cfg.AfterRegistry) != 1 || cfg.AfterRegistry[0].Name != "bases" {
+		t.Errorf("upConfig() hooks = %v / %v, want sdk / bases", cfg.BeforeEngine, cfg.AfterRegistry)
+	}
+}
