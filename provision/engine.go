@@ -15,7 +15,9 @@ const (
 	// EngineStartTimeout bounds the wait for a fresh engine to answer.
 	EngineStartTimeout = 2 * time.Minute
 	// EngineStopTimeout is how long Down waits after SIGTERM before SIGKILL.
-	EngineStopTimeout = 30 * time.Second
+	// A stop usually takes 5-20 s; the engine first finishes the network
+	// namespace it is adding to its pool.
+	EngineStopTimeout = 60 * time.Second
 )
 
 // engineHostPath is the PATH of the engine process: it runs runc, iptables,
@@ -23,9 +25,11 @@ const (
 const engineHostPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // engineConfigTOML is the engine's BuildKit-style config (see
-// internal/buildkit/cmd/buildkitd/config in dagger). Listening address and
-// state root are passed as flags. Registries on localhost/127.0.0.1 are
-// plain HTTP by default, so none is listed.
+// internal/buildkit/cmd/buildkitd/config in dagger). Socket and state root
+// are flags. Registries on localhost/127.0.0.1 are plain HTTP by default, so
+// none is listed. Whatever the config, the engine also listens on
+// /run/buildkit/buildkitd.sock and /run/dagger/engine.sock (cmd/engine
+// prepends them), so one host runs one engine.
 const engineConfigTOML = `# Written by provision (go run ./ci up); changes are overwritten.
 debug = true
 insecure-entitlements = ["security.insecure"]
