@@ -21,6 +21,8 @@
 // when it found its result in place (it returned ErrReused). The first failing
 // step stops Up with "up: <step>: <why>".
 //
+// Up and Down take turns through a lock on $IMMUTABLE_HOME/up.lock.
+//
 // Down stops the engine and the registry by their pid files. The engine runs
 // in its own mount namespace, so its /etc/resolv.conf bind mount never touches
 // the host's.

@@ -11,6 +11,11 @@ import (
 // touches nothing else: the engine kept its /etc/resolv.conf mount in its own
 // mount namespace, so the host's file is as it was. Down is idempotent.
 func Down(ctx context.Context, cfg Config) error {
+	unlock, err := lockHome(cfg)
+	if err != nil {
+		return fmt.Errorf("down: %w", err)
+	}
+	defer unlock()
 	w := cfg.logw()
 	var errs []error
 	for _, d := range []daemon{cfg.engineDaemon(), cfg.registryDaemon()} {

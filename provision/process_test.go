@@ -144,3 +144,30 @@ func TestWaitReadyReportsExit(t *testing.T) {
 		t.Errorf("waitReady() = %v, want an exit error with the log tail", err)
 	}
 }
+
+func TestLockHomeSerializes(t *testing.T) {
+	cfg := Config{Home: t.TempDir()}
+	unlock, err := lockHome(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan struct{})
+	go func() {
+		unlock2, err := lockHome(cfg)
+		if err == nil {
+			unlock2()
+		}
+		close(got)
+	}()
+	select {
+	case <-got:
+		t.Fatal("second lockHome returned while the first held the lock")
+	case <-time.After(200 * time.Millisecond):
+	}
+	unlock()
+	select {
+	case <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("second lockHome still blocked after unlock")
+	}
+}

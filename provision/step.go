@@ -56,6 +56,11 @@ func Up(ctx context.Context, cfg Config) error {
 
 // UpResults is Up, also returning what each step did (up to the failing one).
 func UpResults(ctx context.Context, cfg Config) ([]Result, error) {
+	unlock, err := lockHome(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("up: %w", err)
+	}
+	defer unlock()
 	return runSteps(ctx, cfg, Steps(cfg))
 }
 
