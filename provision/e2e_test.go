@@ -71,18 +71,21 @@ func TestE2EUpTwiceIsNoop(t *testing.T) {
 	}
 }
 
-func TestE2EEngineRunsContainer(t *testing.T) {
+// runScratch builds the static helper in testdata/<helper>, runs it as the
+// only file of an otherwise empty container and returns its stdout.
+func runScratch(t *testing.T, helper string, args ...string) string {
+	t.Helper()
 	cfg := e2eConfig(t)
 	for _, kv := range cfg.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
-	// A static binary in an otherwise empty root: no image pull, no network.
+	// A static binary in an otherwise empty root: no image pull.
 	dir := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "hello"), "./testdata/hello")
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, helper), "./testdata/"+helper)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build hello: %v\n%s", err, out)
+		t.Fatalf("go build %s: %v\n%s", helper, err, out)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -95,13 +98,25 @@ func TestE2EEngineRunsContainer(t *testing.T) {
 
 	out, err := client.Container().
 		WithRootfs(client.Host().Directory(dir)).
-		WithExec([]string{"/hello"}).
+		WithExec(append([]string{"/" + helper}, args...)).
 		Stdout(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "hello from a scratch container\n"; out != want {
+	return out
+}
+
+func TestE2EEngineRunsContainer(t *testing.T) {
+	if out, want := runScratch(t, "hello"), "hello from a scratch container\n"; out != want {
 		t.Errorf("stdout = %q, want %q", out, want)
+	}
+}
+
+// TestE2EContainerNetwork proves CNI, the engine's DNS and egress: a
+// container resolves and connects to the npm registry.
+func TestE2EContainerNetwork(t *testing.T) {
+	if out := runScratch(t, "netcheck", "registry.npmjs.org"); !strings.HasPrefix(out, "reached registry.npmjs.org") {
+		t.Errorf("stdout = %q, want it to start with %q", out, "reached registry.npmjs.org")
 	}
 }
 
