@@ -79,10 +79,15 @@ func engineStep(ctx context.Context, cfg Config) error {
 	d := cfg.engineDaemon()
 	want := cfg.engineWant(d)
 	if _, ok := d.running(); ok {
-		if stampMatches(cfg.engineStamp(), want) && dialUnix(cfg.EngineSocket()) == nil {
+		dialErr := dialUnix(cfg.EngineSocket())
+		switch {
+		case !stampMatches(cfg.engineStamp(), want):
+			fmt.Fprintf(cfg.logw(), "    restarting: binaries, config or engine env changed since it started\n")
+		case dialErr != nil:
+			fmt.Fprintf(cfg.logw(), "    restarting: socket does not answer: %v\n", dialErr)
+		default:
 			return ErrReused
 		}
-		fmt.Fprintf(cfg.logw(), "    restarting: binaries, config or engine env changed since it started\n")
 		if _, _, err := d.terminate(); err != nil {
 			return err
 		}

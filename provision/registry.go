@@ -66,10 +66,15 @@ func registryStep(ctx context.Context, cfg Config) error {
 	d := cfg.registryDaemon()
 	want := cfg.registryConfigYAML()
 	if _, ok := d.running(); ok {
-		if stampMatches(cfg.registryConfig(), want) && registryAnswers(ctx, cfg.Registry) == nil {
+		getErr := registryAnswers(ctx, cfg.Registry)
+		switch {
+		case !stampMatches(cfg.registryConfig(), want):
+			fmt.Fprintf(cfg.logw(), "    restarting: config changed since it started\n")
+		case getErr != nil:
+			fmt.Fprintf(cfg.logw(), "    restarting: %v\n", getErr)
+		default:
 			return ErrReused
 		}
-		fmt.Fprintf(cfg.logw(), "    restarting: config changed or /v2/ does not answer\n")
 		if _, _, err := d.terminate(); err != nil {
 			return err
 		}
