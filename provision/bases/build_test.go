@@ -1,0 +1,213 @@
+package bases
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// committedLock is the repository's lock.
+const committedLock = "../../fixtures/bases.lock"
+
+// needBuildHost skips unless this host can build the images: root (for
+// mmdebstrap and chroot), apt-get and npm. Downloads are cached in
+// DefaultCacheDir, so only the first run on a machine is slow (~4 min).
+func needBuildHost(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds both base images (slow); not with -short")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (mmdebstrap --mode=root, chroot)")
+	}
+	for _, tool := range []string{"apt-get", "npm", "chroot", "tar"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s", tool)
+		}
+	}
+}
+
+type testLog struct{ t *testing.T }
+
+func (w testLog) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// TestBuildBothImages builds both images from the committed lock, checks
+// they match the lock, builds them again with Ensure (which compares to the
+// lock and pushes to a test registry and an OCI layout), checks a second
+// Ensure reuses them, and runs node, npm, g++ and a node-gyp addon in chroots of
+// the unpacked images.
+func TestBuildBothImages(t *testing.T) {
+	needBuildHost(t)
+	ctx := context.Background()
+	l, err := LoadLock(committedLock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Registry: "-", LockPath: committedLock, Log: testLog{t}}.withDefaults()
+
+	start := time.Now()
+	rt1, bd1, _, err := build(ctx, o, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("first build: %s", time.Since(start).Round(time.Second))
+	if err := compare(l, rt1, bd1); err != nil {
+		t.Fatalf("built images do not match %s: %v", committedLock, err)
+	}
+
+	// Ensure: push to a registry and a layout, then reuse.
+	reg := testRegistry(t)
+	dir := t.TempDir()
+	lockCopy := filepath.Join(dir, "bases.lock")
+	b, _ := os.ReadFile(committedLock)
+	os.WriteFile(lockCopy, b, 0o644)
+	lay := filepath.Join(dir, "layout")
+	// This second build is compared to the lock by Ensure: both builds
+	// produced the locked digests, so they are identical.
+	start = time.Now()
+	got, err := Ensure(ctx, Options{Registry: reg, LockPath: lockCopy, CacheDir: o.CacheDir, Log: testLog{t}, LayoutDir: lay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("second build + push: %s", time.Since(start).Round(time.Second))
+	for _, p := range []struct {
+		name string
+		img  v1.Image
+		want string
+	}{{"runtime", rt1.Image, got.Images.Runtime.Digest}, {"builder", bd1.Image, got.Images.Builder.Digest}} {
+		if d, _ := p.img.Digest(); d.String() != p.want {
+			t.Errorf("%s: two builds differ: %s vs %s", p.name, d, p.want)
+		}
+	}
+	for _, ref := range []string{got.RuntimeRef(), got.BuilderRef(),
+		reg + "/" + RuntimeRepository + ":" + l.Node.Version,
+		reg + "/" + BuilderRepository + ":" + l.Node.Version + "-" + l.InputsHash()} {
+		r, err := name.ParseReference(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := remote.Head(r); err != nil {
+			t.Errorf("registry lacks %s: %v", ref, err)
+		}
+	}
+	if p, err := layout.FromPath(lay); err != nil {
+		t.Error(err)
+	} else if idx, err := p.ImageIndex(); err != nil {
+		t.Error(err)
+	} else if m, _ := idx.IndexManifest(); len(m.Manifests) != 2 {
+		t.Errorf("layout has %d manifests, want 2", len(m.Manifests))
+	}
+	var log bytes.Buffer
+	start = time.Now()
+	if _, err := Ensure(ctx, Options{Registry: reg, LockPath: lockCopy, CacheDir: o.CacheDir, Log: &log}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "reused") {
+		t.Errorf("second Ensure did not reuse: %s", log.String())
+	}
+	t.Logf("warm Ensure (reuse): %s", time.Since(start).Round(time.Millisecond))
+
+	// Runtime: config, no shell, node runs as user node.
+	cf, err := rt1.Image.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cf.Config.User != "1000:1000" || cf.Config.WorkingDir != "/app" || !cf.Created.Time.Equal(l.epoch()) {
+		t.Errorf("runtime config: user %q workdir %q created %s", cf.Config.User, cf.Config.WorkingDir, cf.Created)
+	}
+	rootRT := unpack(t, rt1.Image)
+	for _, sh := range []string{"bin/sh", "usr/bin/sh", "bin/bash", "usr/bin/dash"} {
+		if _, err := os.Lstat(filepath.Join(rootRT, sh)); err == nil {
+			t.Errorf("runtime has %s", sh)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(rootRT, "usr/local/bin/node")); err != nil || fi.Mode()&0o111 == 0 {
+		t.Errorf("runtime /usr/local/bin/node: %v", err)
+	}
+	passwd, _ := os.ReadFile(filepath.Join(rootRT, "etc/passwd"))
+	if !strings.Contains(string(passwd), "node:x:1000:1000:") {
+		t.Errorf("runtime /etc/passwd: %q", passwd)
+	}
+	out := chroot(t, rootRT, "1000:1000", nil, "/usr/local/bin/node", "-e",
+		`const os=require("os"); console.log(process.version, os.userInfo().username, require("fs").readFileSync("/etc/ssl/certs/ca-certificates.crt").length>100000)`)
+	if want := "v" + l.Node.Version + " node true"; out != want {
+		t.Errorf("runtime node: %q, want %q", out, want)
+	}
+
+	// Builder: shell, npm, g++, and a native addon built offline with the headers.
+	cf, _ = bd1.Image.ConfigFile()
+	env := cf.Config.Env
+	rootBD := unpack(t, bd1.Image)
+	out = chroot(t, rootBD, "", env, "/bin/sh", "-c", "npm --version && g++ --version | head -n1 && python3 --version && make --version | head -n1")
+	if !strings.HasPrefix(out, l.NPM.Version+"\ng++ (Debian 12") || !strings.Contains(out, "Python 3") || !strings.Contains(out, "GNU Make") {
+		t.Errorf("builder tools: %q", out)
+	}
+	addon := filepath.Join(rootBD, "tmp/addon")
+	os.MkdirAll(addon, 0o755)
+	os.WriteFile(filepath.Join(addon, "binding.gyp"), []byte(`{"targets":[{"target_name":"hello","sources":["hello.cc"]}]}`), 0o644)
+	os.WriteFile(filepath.Join(addon, "hello.cc"), []byte(helloAddon), 0o644)
+	out = chroot(t, rootBD, "", env, "/bin/sh", "-c",
+		"cd /tmp/addon && node /usr/local/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js rebuild >/tmp/gyp.log 2>&1 || { cat /tmp/gyp.log; exit 1; }; "+
+			`node -e 'console.log(require("./build/Release/hello.node").hello())'`)
+	if out != "world" {
+		t.Errorf("native addon: %q", out)
+	}
+}
+
+const helloAddon = `#include <node_api.h>
+static napi_value Hello(napi_env env, napi_callback_info info) {
+  napi_value s; napi_create_string_utf8(env, "world", NAPI_AUTO_LENGTH, &s); return s;
+}
+NAPI_MODULE_INIT() {
+  napi_value fn; napi_create_function(env, "hello", NAPI_AUTO_LENGTH, Hello, NULL, &fn);
+  napi_set_named_property(env, exports, "hello", fn); return exports;
+}
+`
+
+// unpack extracts an image's flattened file system into a temp dir.
+func unpack(t *testing.T, img v1.Image) string {
+	t.Helper()
+	dir := t.TempDir()
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	cmd := exec.Command("tar", "-x", "-p", "--numeric-owner", "-C", dir)
+	cmd.Stdin = rc
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("unpack: %v: %s", err, out)
+	}
+	return dir
+}
+
+// chroot runs a command inside root, optionally as uid:gid, and returns its
+// trimmed stdout.
+func chroot(t *testing.T, root, user string, env []string, args ...string) string {
+	t.Helper()
+	cargs := []string{}
+	if user != "" {
+		cargs = append(cargs, "--userspec="+user)
+	}
+	cargs = append(cargs, root)
+	cmd := exec.Command("chroot", append(cargs, args...)...)
+	cmd.Env = append([]string{"PATH=" + PATH, "HOME=/root"}, env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chroot %v: %v\n%s\n%s", args, err, out, stderr.String())
+	}
+	return strings.TrimSpace(string(out))
+}
