@@ -56,7 +56,8 @@ type Options struct {
 	// (e.g. "26.10.0"); empty keeps the lock's, or the defaults for a new lock.
 	NodeVersion string
 	NPMVersion  string
-	// LayoutDir, when set, also writes both images to an OCI image layout there.
+	// LayoutDir, when set, also writes both images to an OCI image layout there
+	// (this always builds: the registry reuse shortcut is skipped).
 	LayoutDir string
 	// FreshRootfs ignores a cached mmdebstrap tarball and runs mmdebstrap again.
 	FreshRootfs bool

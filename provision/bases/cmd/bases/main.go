@@ -39,7 +39,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	fmt.Println(l.RuntimeRefIn(o.Registry))
-	fmt.Println(l.BuilderRefIn(o.Registry))
+	if o.Registry != "-" {
+		fmt.Println(l.RuntimeRefIn(o.Registry))
+		fmt.Println(l.BuilderRefIn(o.Registry))
+	}
 	fmt.Fprintf(os.Stderr, "done in %s\n", time.Since(start).Round(100*time.Millisecond))
 }
