@@ -228,10 +228,13 @@ func (m *Immutable) Release(
 		return "", err
 	}
 	report, err := pipeline.Release(ctx, s.c, pipeline.ReleaseOptions{Build: o, Repo: registry, Publish: po, WorkDir: s.workDir})
-	if report == nil {
+	if err != nil && report != nil {
+		return "", fmt.Errorf("%w\n%s", err, format(report, false))
+	}
+	if err != nil {
 		return "", err
 	}
-	return format(report, json), err
+	return format(report, json), nil
 }
 
 // Releases lists the published versions, newest first, with digests and

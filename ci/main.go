@@ -37,6 +37,7 @@ var verbs = map[string]verb{
 	"release":  {cmdRelease, "build, run every gate, publish semver tags"},
 	"releases": {cmdReleases, "list published versions and where floating tags point"},
 	"rollback": {cmdRollback, "move floating tags back to an earlier release"},
+	"bench":    {cmdBench, "measure the pipeline against baselines from the same run (ratios)"},
 }
 
 func main() {

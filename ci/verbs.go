@@ -10,6 +10,7 @@ import (
 
 	"dagger.io/dagger"
 
+	"dagger/immutable/bench"
 	"dagger/immutable/pipeline"
 	"dagger/immutable/provision"
 	"dagger/immutable/publish"
@@ -309,4 +310,26 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
+}
+
+func cmdBench(ctx context.Context, args []string) error {
+	var bf buildFlags
+	if err := parse("bench", args, &bf, nil, nil); err != nil {
+		return err
+	}
+	s, err := connect(ctx, bf.progress)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	o, err := bf.options(s.c)
+	if err != nil {
+		return err
+	}
+	rows, err := bench.Run(ctx, s.c, o, bf.source, s.workDir)
+	if err != nil {
+		return err
+	}
+	bench.Format(os.Stdout, rows)
+	return nil
 }

@@ -174,6 +174,9 @@ func builderContainer(c *dagger.Client, o BuildOptions) *dagger.Container {
 	ctr = ctr.
 		WithMountedCache("/root/.npm", c.CacheVolume(cache)).
 		WithEnvVariable("npm_config_update_notifier", "false").
+		// Node ignores the system CA store by default; behind a TLS-inspecting
+		// proxy (whose CA the engine installs there) npm needs it.
+		WithEnvVariable("NODE_EXTRA_CA_CERTS", "/etc/ssl/certs/ca-certificates.crt").
 		WithWorkdir("/src").
 		WithFile("/src/package.json", o.Source.File("package.json")).
 		WithFile("/src/package-lock.json", o.Source.File("package-lock.json"))

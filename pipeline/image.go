@@ -41,7 +41,7 @@ func Normalize(ctx context.Context, c *dagger.Client, b *Build, workDir string) 
 	rawPath := filepath.Join(workDir, "raw.tar")
 	basePath := filepath.Join(workDir, "base.tar")
 	if _, err := b.Runtime.AsTarball(opts).Export(ctx, rawPath); err != nil {
-		return nil, fmt.Errorf("build: %w", err)
+		return nil, fmt.Errorf("build: %s", failureDetail(err))
 	}
 	if _, err := c.Container().From(b.Options.RuntimeBase).AsTarball(opts).Export(ctx, basePath); err != nil {
 		return nil, fmt.Errorf("exporting runtime base: %w", err)

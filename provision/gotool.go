@@ -97,3 +97,13 @@ func modulePath(gomod string) string {
 	}
 	return ""
 }
+
+// RepoRoot is the repository root above the working directory (the
+// directory whose go.mod declares the project's module).
+func RepoRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	return findRepoRoot(wd)
+}

@@ -106,6 +106,13 @@ func Ensure(ctx context.Context, o Options) (*Lock, error) {
 }
 
 // present reports whether the registry has both locked manifests.
+// Present reports whether registry holds both images of the lock at
+// path, by digest: then Ensure has nothing to do.
+func Present(ctx context.Context, registry, path string) bool {
+	l, err := LoadLock(path)
+	return err == nil && present(ctx, registry, l)
+}
+
 func present(ctx context.Context, registry string, l *Lock) bool {
 	for _, ref := range []string{l.RuntimeRefIn(registry), l.BuilderRefIn(registry)} {
 		d, err := name.NewDigest(ref)

@@ -30,6 +30,13 @@ const (
 		"node:x:1000:1000:node:/home/node:/usr/sbin/nologin\n" +
 		"nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
 	runtimeGroup = "root:x:0:\nnode:x:1000:\nnogroup:x:65534:\n"
+	// runtimeOSRelease names the image itself rather than Debian: Dagger
+	// (v0.21.8) treats an image whose os-release says debian as one it can
+	// run update-ca-certificates in when the engine has custom CAs, and this
+	// image has no shell to run it. Its Debian packages stay listed in
+	// /var/lib/dpkg/status.d for scanners.
+	runtimeOSRelease = "PRETTY_NAME=\"immutable node-runtime (Debian 12 libraries, no shell)\"\n" +
+		"NAME=\"immutable node-runtime\"\nID=immutable-node-runtime\nVERSION_ID=\"12\"\n"
 	nsswitch     = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n"
 )
 
@@ -48,6 +55,10 @@ func runtimeRootfs(debs map[string][]byte, l *Lock) (*tree, error) {
 		if err := t.add(fileEntry("var/lib/dpkg/status.d/"+d.Name, 0o644, 0, 0, statusStanza(ctl)), false); err != nil {
 			return nil, err
 		}
+	}
+	// Debian's identity files: see runtimeOSRelease.
+	for _, name := range []string{"etc/debian_version", "etc/os-release", "usr/lib/os-release"} {
+		t.remove(name)
 	}
 	// Documentation that is not a license.
 	t.removeFunc(func(name string, e *entry) bool {
@@ -78,6 +89,7 @@ func runtimeRootfs(debs map[string][]byte, l *Lock) (*tree, error) {
 		fileEntry("etc/passwd", 0o644, 0, 0, []byte(runtimePasswd)),
 		fileEntry("etc/group", 0o644, 0, 0, []byte(runtimeGroup)),
 		fileEntry("etc/nsswitch.conf", 0o644, 0, 0, []byte(nsswitch)),
+		fileEntry("etc/os-release", 0o644, 0, 0, []byte(runtimeOSRelease)),
 		dirEntry("tmp", 0o1777, 0, 0),
 		dirEntry("root", 0o700, 0, 0),
 		dirEntry("home/node", 0o755, 1000, 1000),

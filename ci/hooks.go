@@ -1,0 +1,32 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+
+	"dagger/immutable/provision"
+	"dagger/immutable/provision/bases"
+)
+
+// The project's own steps of `up`: the pinned Node base images, after the
+// registry is up.
+func init() {
+	upHooks.AfterRegistry = append(upHooks.AfterRegistry, provision.Step{
+		Name: "bases",
+		Doc:  "pinned Node runtime and builder images (fixtures/bases.lock)",
+		Run:  basesStep,
+	})
+}
+
+func basesStep(ctx context.Context, cfg provision.Config) error {
+	root, err := provision.RepoRoot()
+	if err != nil {
+		return err
+	}
+	lock := filepath.Join(root, bases.DefaultLockPath)
+	if bases.Present(ctx, cfg.RegistryRef(), lock) {
+		return provision.ErrReused
+	}
+	_, err = bases.Ensure(ctx, bases.Options{Registry: cfg.RegistryRef(), LockPath: lock, Log: cfg.Log})
+	return err
+}
