@@ -46,9 +46,11 @@ type BuildOptions struct {
 	AllowUnpinnedBase bool
 	// Version is the release version written to labels and APP_VERSION.
 	Version string
-	// Revision is the source revision (e.g. a git commit); "" means "unknown".
+	// Revision is the source revision (e.g. a git commit); "" means
+	// "unknown".
 	Revision string
-	// SourceURL is the org.opencontainers.image.source label.
+	// SourceURL is the org.opencontainers.image.source label; "" means
+	// "unknown".
 	SourceURL string
 	// Epoch is SOURCE_DATE_EPOCH: every timestamp in the image.
 	Epoch time.Time
@@ -93,6 +95,9 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	}
 	if o.Revision == "" {
 		o.Revision = "unknown"
+	}
+	if o.SourceURL == "" {
+		o.SourceURL = "unknown"
 	}
 	runtimeDigest, err := checkPinned("runtime", o.RuntimeBase, o.AllowUnpinnedBase)
 	if err != nil {
