@@ -38,7 +38,7 @@ func TestVerifyGolden(t *testing.T) {
 	}
 	rt, bl := fixtures.DefaultBases()
 	if g.RuntimeBase != rt || g.BuilderBase != bl {
-		t.Fatalf("fixtures/golden.json is for bases %s, %s but bases.lock has %s, %s: regenerate it (see fixtures/README.md)", g.RuntimeBase, g.BuilderBase, rt, bl)
+		t.Fatalf("fixtures/golden.json is for bases %s, %s but bases.lock has %s, %s: regenerate it (see its comment)", g.RuntimeBase, g.BuilderBase, rt, bl)
 	}
 	o := options(c, testenv.Path("fixtures", "app"), g.Version)
 	o.Revision = g.Revision
