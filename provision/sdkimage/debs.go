@@ -1,0 +1,313 @@
+package sdkimage
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// basePackages are the Debian packages of the base layer; their Depends and
+// Pre-Depends are followed (first alternative) except for excludedPackages.
+var basePackages = []string{
+	"git",             // the SDK runs `git config --global` for the host's git config
+	"openssh-client",  // GIT_SSH_COMMAND=ssh for private modules
+	"ca-certificates", // HTTPS to the Go module proxy
+	"dash",            // /bin/sh
+	"coreutils",
+	"netbase", // /etc/services, /etc/protocols
+}
+
+// excludedPackages are dependencies the image does not need: package
+// management and maintainer-script machinery (nothing runs maintainer
+// scripts here), perl (only git's porcelain scripts use it) and docs.
+var excludedPackages = map[string]bool{
+	"perl": true, "perl-base": true, "liberror-perl": true, "git-man": true,
+	"debconf": true, "debconf-2.0": true, "dpkg": true, "adduser": true, "passwd": true,
+	"openssl": true, "init-system-helpers": true, "debianutils": true,
+}
+
+// deb is one resolved Debian package.
+type deb struct {
+	Name, Version, Arch, Filename, SHA256 string
+}
+
+// resolveDebs returns the closure of roots over Depends and Pre-Depends, as
+// the candidate versions apt knows, sorted by name. It asks apt-cache once
+// per dependency level.
+func resolveDebs(ctx context.Context, roots []string, exclude map[string]bool) ([]deb, error) {
+	seen := map[string]deb{}
+	level := append([]string(nil), roots...)
+	for len(level) > 0 {
+		var names []string
+		for _, n := range level {
+			if _, ok := seen[n]; !ok && !exclude[n] && !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+		if len(names) == 0 {
+			break
+		}
+		stanzas, err := aptShow(ctx, names)
+		if err != nil {
+			return nil, err
+		}
+		level = nil
+		for _, name := range names {
+			fields, ok := stanzas[name]
+			if !ok {
+				return nil, fmt.Errorf("apt-cache show %s: no candidate (virtual package?)", name)
+			}
+			seen[name] = deb{Name: name, Version: fields["Version"], Arch: fields["Architecture"],
+				Filename: fields["Filename"], SHA256: fields["SHA256"]}
+			level = append(level, parseDepends(fields["Pre-Depends"]+", "+fields["Depends"])...)
+		}
+	}
+	out := make([]deb, 0, len(seen))
+	for _, d := range seen {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// parseDepends returns the first alternative of each dependency group,
+// without version constraints or architecture qualifiers. A group with an
+// excluded-looking virtual alternative is still reduced to its first name.
+func parseDepends(s string) []string {
+	var out []string
+	for _, group := range strings.Split(s, ",") {
+		group = strings.TrimSpace(group)
+		if group == "" {
+			continue
+		}
+		alt := strings.TrimSpace(strings.Split(group, "|")[0])
+		if i := strings.IndexAny(alt, " ("); i >= 0 {
+			alt = alt[:i]
+		}
+		alt = strings.SplitN(alt, ":", 2)[0]
+		if alt != "" {
+			out = append(out, alt)
+		}
+	}
+	return out
+}
+
+// aptShow returns the control fields of the candidate version of each name,
+// keyed by package name.
+func aptShow(ctx context.Context, names []string) (map[string]map[string]string, error) {
+	args := append([]string{"show", "--no-all-versions"}, names...)
+	out, err := exec.CommandContext(ctx, "apt-cache", args...).Output()
+	if err != nil {
+		return nil, fmt.Errorf("apt-cache show %s (run apt-get update?): %w", strings.Join(names, " "), err)
+	}
+	stanzas := map[string]map[string]string{}
+	for _, f := range parseControl(out) {
+		if f["Package"] != "" && f["Version"] != "" && f["Filename"] != "" {
+			stanzas[f["Package"]] = f
+		}
+	}
+	return stanzas, nil
+}
+
+// parseControl parses the stanzas of a Debian control file.
+func parseControl(b []byte) []map[string]string {
+	var out []map[string]string
+	fields := map[string]string{}
+	var last string
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" {
+			if len(fields) > 0 {
+				out = append(out, fields)
+				fields, last = map[string]string{}, ""
+			}
+			continue
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if last != "" {
+				fields[last] += "\n" + strings.TrimSpace(line)
+			}
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		last = k
+		fields[k] = strings.TrimSpace(v)
+	}
+	if len(fields) > 0 {
+		out = append(out, fields)
+	}
+	return out
+}
+
+// fetchDeb returns the path of d's .deb under dir, downloading it with
+// `apt-get download` when missing, and checks its SHA256.
+func fetchDeb(ctx context.Context, dir string, d deb) (string, error) {
+	dst := filepath.Join(dir, path.Base(d.Filename))
+	if sum, err := fileSHA256(dst); err == nil && sum == d.SHA256 {
+		return dst, nil
+	}
+	tmp, err := os.MkdirTemp(dir, "dl-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	cmd := exec.CommandContext(ctx, "apt-get", "download", "-q", d.Name+"="+d.Version)
+	cmd.Dir = tmp
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("apt-get download %s=%s: %w: %s", d.Name, d.Version, err, out)
+	}
+	got, _ := filepath.Glob(filepath.Join(tmp, "*.deb"))
+	if len(got) != 1 {
+		return "", fmt.Errorf("apt-get download %s: want one .deb, got %d", d.Name, len(got))
+	}
+	sum, err := fileSHA256(got[0])
+	if err != nil {
+		return "", err
+	}
+	if sum != d.SHA256 {
+		return "", fmt.Errorf("deb %s: sha256 %s, want %s", d.Name, sum, d.SHA256)
+	}
+	return dst, os.Rename(got[0], dst)
+}
+
+// skipDebPath reports paths of .debs that the image leaves out.
+func skipDebPath(p string) bool {
+	for _, pre := range []string{"usr/share/doc/", "usr/share/man/", "usr/share/info/",
+		"usr/share/locale/", "usr/share/lintian/", "usr/share/bug/", "usr/share/doc-base/"} {
+		if strings.HasPrefix(p, pre) || p+"/" == pre {
+			return true
+		}
+	}
+	return false
+}
+
+// mergedUsr maps a path of a .deb to its merged-/usr location
+// (bin/x -> usr/bin/x), as on a Debian bookworm system.
+func mergedUsr(p string) string {
+	for _, d := range []string{"bin", "sbin", "lib", "lib64", "lib32", "libx32"} {
+		if p == d || strings.HasPrefix(p, d+"/") {
+			return "usr/" + p
+		}
+	}
+	return p
+}
+
+// extractDeb unpacks the data of a .deb into root (merged /usr, no docs,
+// no maintainer scripts).
+func extractDeb(ctx context.Context, debPath, root string) error {
+	cmd := exec.CommandContext(ctx, "dpkg-deb", "--fsys-tarfile", debPath)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("dpkg-deb %s: %w", debPath, err)
+	}
+	exErr := extractTar(stdout, root)
+	_, _ = io.Copy(io.Discard, stdout)
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("dpkg-deb %s: %w: %s", debPath, err, stderr.String())
+	}
+	if exErr != nil {
+		return fmt.Errorf("extract %s: %w", filepath.Base(debPath), exErr)
+	}
+	return nil
+}
+
+func extractTar(r io.Reader, root string) error {
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rel := mergedUsr(strings.TrimPrefix(path.Clean(strings.TrimPrefix(h.Name, "./")), "/"))
+		if rel == "." || rel == "" || skipDebPath(rel) || strings.HasPrefix(rel, "..") {
+			continue
+		}
+		dst := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		mode := os.FileMode(h.Mode).Perm() | modeBits(h.Mode)
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(dst, 0o755); err != nil {
+				return err
+			}
+			if err := os.Chmod(dst, mode); err != nil {
+				return err
+			}
+		case tar.TypeReg:
+			_ = os.Remove(dst)
+			f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(f, tr); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			if err := os.Chmod(dst, mode); err != nil {
+				return err
+			}
+		case tar.TypeSymlink:
+			_ = os.Remove(dst)
+			if err := os.Symlink(h.Linkname, dst); err != nil {
+				return err
+			}
+		case tar.TypeLink:
+			target := filepath.Join(root, mergedUsr(strings.TrimPrefix(path.Clean(strings.TrimPrefix(h.Linkname, "./")), "/")))
+			_ = os.Remove(dst)
+			if err := os.Link(target, dst); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func modeBits(m int64) os.FileMode {
+	var out os.FileMode
+	if m&04000 != 0 {
+		out |= os.ModeSetuid
+	}
+	if m&02000 != 0 {
+		out |= os.ModeSetgid
+	}
+	if m&01000 != 0 {
+		out |= os.ModeSticky
+	}
+	return out
+}
+
+// sha256Hex is a small helper for tests and content checks.
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
