@@ -72,6 +72,10 @@ func build(ctx context.Context, o Options, codegen string, debs []deb) (string, 
 	if err != nil {
 		return "", fmt.Errorf("layers: %w", err)
 	}
+	// The layer tars hold everything; the staged tree is rebuilt next time.
+	if err := os.RemoveAll(root); err != nil {
+		return "", fmt.Errorf("clean rootfs: %w", err)
+	}
 	img, err := assemble(paths)
 	if err != nil {
 		return "", err
