@@ -14,7 +14,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	stdjson "encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -161,9 +161,10 @@ func (m *Immutable) Verify(
 	// +optional
 	// +default="0.0.0-dev"
 	version string,
-	// Return the report as JSON.
+	// Output format: text or json.
 	// +optional
-	json bool,
+	// +default="text"
+	format string,
 ) (string, error) {
 	s, err := m.session(ctx)
 	if err != nil {
@@ -177,7 +178,7 @@ func (m *Immutable) Verify(
 	if err != nil {
 		return "", err
 	}
-	return format(report, json), report.Err()
+	return render(report, format), report.Err()
 }
 
 // Release builds the app, runs every gate (tests, lint, smoke test, image
@@ -211,9 +212,10 @@ func (m *Immutable) Release(
 	// +optional
 	// +default="v"
 	tagPrefix string,
-	// Return the release report as JSON.
+	// Output format: text or json (the release report).
 	// +optional
-	json bool,
+	// +default="text"
+	format string,
 ) (string, error) {
 	s, err := m.session(ctx)
 	if err != nil {
@@ -229,12 +231,12 @@ func (m *Immutable) Release(
 	}
 	report, err := pipeline.Release(ctx, s.c, pipeline.ReleaseOptions{Build: o, Repo: registry, Publish: po, WorkDir: s.workDir})
 	if err != nil && report != nil {
-		return "", fmt.Errorf("%w\n%s", err, format(report, false))
+		return "", fmt.Errorf("%w\n%s", err, render(report, "text"))
 	}
 	if err != nil {
 		return "", err
 	}
-	return format(report, json), nil
+	return render(report, format), nil
 }
 
 // Releases lists the published versions, newest first, with digests and
@@ -255,9 +257,10 @@ func (m *Immutable) Releases(
 	password *dagger.Secret,
 	// +optional
 	insecure bool,
-	// Return JSON.
+	// Output format: text or json.
 	// +optional
-	json bool,
+	// +default="text"
+	format string,
 ) (string, error) {
 	po, err := registryOptions(ctx, registry, registryService, username, password, insecure, "v")
 	if err != nil {
@@ -267,8 +270,8 @@ func (m *Immutable) Releases(
 	if err != nil {
 		return "", err
 	}
-	if json {
-		return format(h, true), nil
+	if format == "json" {
+		return render(h, format), nil
 	}
 	var b bytes.Buffer
 	if err := h.Format(&b); err != nil {
@@ -394,9 +397,10 @@ func registryOptions(ctx context.Context, registry string, svc *dagger.Service, 
 	return o, nil
 }
 
-func format(v any, asJSON bool) string {
-	if asJSON {
-		b, err := json.MarshalIndent(v, "", "  ")
+// render formats a report as text (its Format method) or as JSON.
+func render(v any, format string) string {
+	if format == "json" {
+		b, err := stdjson.MarshalIndent(v, "", "  ")
 		if err != nil {
 			return err.Error()
 		}

@@ -65,7 +65,7 @@ func TestModuleReleaseMatchesCI(t *testing.T) {
 	n := time.Now().UnixNano()
 	common := []string{"--revision", "e2e", "--source-date-epoch", "1704067200"}
 	out, err := daggerCLI(t, append(append([]string{"-m", ".", "call"}, common...),
-		"release", "--version", "1.0.0", "--json",
+		"release", "--version", "1.0.0", "--format", "json",
 		"--registry", fmt.Sprintf("%s/e2e-module-%d", reg, n), "--registry-service", "tcp://"+reg)...)
 	if err != nil {
 		t.Fatal(err)

@@ -70,7 +70,10 @@ func Run(ctx context.Context, c *dagger.Client, o pipeline.BuildOptions, srcDir,
 	// Warm both pipelines, change one line of app.js, rebuild.
 	seed := func() (*dagger.Container, error) {
 		ctr := c.Host().Directory(dir).DockerBuild(dagger.DirectoryDockerBuildOpts{
-			BuildArgs: []dagger.BuildArg{{Name: "BASE", Value: o.BuilderBase}},
+			BuildArgs: []dagger.BuildArg{
+				{Name: "BASE", Value: o.BuilderBase},
+				{Name: "NODE_EXTRA_CA_CERTS", Value: "/etc/ssl/certs/ca-certificates.crt"},
+			},
 		})
 		_, err := ctr.Sync(ctx)
 		return ctr, err

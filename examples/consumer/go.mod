@@ -1,0 +1,3 @@
+module dagger/consumer
+
+go 1.26.1
