@@ -2,9 +2,10 @@
 
 package main
 
+// Pins modules that packages of this module use, so `go mod tidy` keeps them
+// while those packages are being written.
 import (
-	_ "dagger.io/dagger"
-	_ "github.com/Masterminds/semver/v3"
-	_ "github.com/google/go-containerregistry/pkg/v1/remote"
-	_ "golang.org/x/sync/errgroup"
+	_ "github.com/CycloneDX/cyclonedx-go"
+	_ "github.com/package-url/packageurl-go"
+	_ "github.com/sigstore/sigstore/pkg/signature"
 )
