@@ -269,3 +269,21 @@ func TestNormalizeErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestClearBuildHistory(t *testing.T) {
+	h := []v1.History{
+		{CreatedBy: "base layer"},
+		{CreatedBy: "base env", EmptyLayer: true},
+		{CreatedBy: "Directory.withDirectory", Comment: "x"},
+		{CreatedBy: "rehydrated persisted snapshot", Author: "dagger"},
+	}
+	clearBuildHistory(h, 1)
+	if h[0].CreatedBy != "base layer" {
+		t.Errorf("base layer history changed: %+v", h[0])
+	}
+	for i, e := range h[1:] {
+		if e.CreatedBy != "" || e.Author != "" || e.Comment != "" {
+			t.Errorf("history[%d] = %+v, want created_by, author, comment cleared", i+1, e)
+		}
+	}
+}
