@@ -1,0 +1,39 @@
+// Package sbom writes a CycloneDX (1.6, JSON) software bill of materials
+// for a runtime image and stores it next to the image in a registry.
+//
+// Generate lists:
+//
+//   - the npm production dependencies from the app's package-lock.json
+//     (lockfileVersion 2 or 3 "packages"; entries marked "dev": true are
+//     left out, "devOptional" and optional ones are kept because
+//     `npm ci --omit=dev` installs them): name, version,
+//     pkg:npm/<scope>/<name>@<version>, the integrity hash (SRI base64 to
+//     hex: SHA-512, SHA-384, SHA-256 or SHA-1) and the license the
+//     lockfile records;
+//   - the base image's Debian packages from the image's dpkg status:
+//     /var/lib/dpkg/status.d/<pkg> stanzas (distroless layout, our
+//     runtime base) and /var/lib/dpkg/status (normal Debian images), only
+//     "install ok installed" ones, as
+//     pkg:deb/debian/<name>@<version>?arch=<arch>&distro=debian-<N>
+//     plus upstream=<source> when the source package is named differently.
+//
+// metadata.component is the image itself (type container, the version
+// label, the manifest digest as a SHA-256 hash and a pkg:oci purl).
+//
+// The output is deterministic: components are sorted by purl, the
+// serialNumber is a UUID derived from the image digest, and the timestamp
+// is the image's org.opencontainers.image.created label (SOURCE_DATE_EPOCH),
+// else Options.Created, else the config's created time; the clock is never
+// read. The same image and lockfile give the same bytes.
+//
+// Attach and Fetch store and read the SBOM with cosign's tag convention: the
+// SBOM of repo@sha256:<hex> is the artifact tagged sha256-<hex>.sbom in the
+// same repository, an OCI image manifest (artifactType and single layer
+// application/vnd.cyclonedx+json, empty config). The tag convention was
+// chosen over OCI 1.1 referrers because it works on every registry, is what
+// `cosign download sbom` reads, and needs no referrers API or fallback index
+// tag. No subject field is set, so registries that support referrers do not
+// index it as one.
+//
+// The package does not import Dagger and needs no engine.
+package sbom
