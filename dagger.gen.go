@@ -306,7 +306,21 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
 				}
 			}
-			return (*Immutable).Release(&parent, ctx, version, registry, registryService, username, password, insecure, tagPrefix, format)
+			var advisoryDb *dagger.Directory
+			if inputArgs["advisoryDb"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["advisoryDb"]), &advisoryDb)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg advisoryDb", err))
+				}
+			}
+			var failOn string
+			if inputArgs["failOn"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["failOn"]), &failOn)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg failOn", err))
+				}
+			}
+			return (*Immutable).Release(&parent, ctx, version, registry, registryService, username, password, insecure, tagPrefix, format, advisoryDb, failOn)
 		case "Releases":
 			var parent Immutable
 			err = json.Unmarshal(parentJSON, &parent)
@@ -412,6 +426,55 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Immutable).Rollback(&parent, ctx, to, registry, registryService, username, password, insecure, tagPrefix)
+		case "Sbom":
+			var parent Immutable
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var version string
+			if inputArgs["version"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["version"]), &version)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg version", err))
+				}
+			}
+			return (*Immutable).Sbom(&parent, ctx, version)
+		case "Scan":
+			var parent Immutable
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var version string
+			if inputArgs["version"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["version"]), &version)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg version", err))
+				}
+			}
+			var advisoryDb *dagger.Directory
+			if inputArgs["advisoryDb"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["advisoryDb"]), &advisoryDb)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg advisoryDb", err))
+				}
+			}
+			var failOn string
+			if inputArgs["failOn"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["failOn"]), &failOn)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg failOn", err))
+				}
+			}
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			return (*Immutable).Scan(&parent, ctx, version, advisoryDb, failOn, format)
 		case "Test":
 			var parent Immutable
 			err = json.Unmarshal(parentJSON, &parent)

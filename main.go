@@ -17,6 +17,7 @@ import (
 	stdjson "encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	lib "dagger.io/dagger"
@@ -216,6 +217,17 @@ func (m *Immutable) Release(
 	// +optional
 	// +default="text"
 	format string,
+	// OSV advisory database for the scan gate: a directory of OSV JSON
+	// files (e.g. osv.dev's npm/all.zip unpacked). Default: the
+	// repository's fixtures/osv.
+	// +optional
+	// +defaultPath="/fixtures/osv"
+	advisoryDb *dagger.Directory,
+	// Scan threshold: low, medium, high, critical, unknown (any finding)
+	// or none.
+	// +optional
+	// +default="high"
+	failOn string,
 ) (string, error) {
 	s, err := m.session(ctx)
 	if err != nil {
@@ -229,7 +241,13 @@ func (m *Immutable) Release(
 	if err != nil {
 		return "", err
 	}
-	report, err := pipeline.Release(ctx, s.c, pipeline.ReleaseOptions{Build: o, Repo: registry, Publish: po, WorkDir: s.workDir})
+	db, err := s.advisoryDB(ctx, advisoryDb)
+	if err != nil {
+		return "", err
+	}
+	report, err := pipeline.Release(ctx, s.c, pipeline.ReleaseOptions{
+		Build: o, Repo: registry, Publish: po, WorkDir: s.workDir, AdvisoryDB: db, FailOn: failOn,
+	})
 	if err != nil && report != nil {
 		return "", fmt.Errorf("%w\n%s", err, render(report, "text"))
 	}
@@ -237,6 +255,94 @@ func (m *Immutable) Release(
 		return "", err
 	}
 	return render(report, format), nil
+}
+
+// Sbom builds the app and returns the image's CycloneDX (1.6) JSON SBOM:
+// the npm production dependencies from package-lock.json and the base
+// image's Debian packages. The same image gives the same bytes.
+func (m *Immutable) Sbom(
+	ctx context.Context,
+	// Version to build.
+	// +optional
+	// +default="0.0.0-dev"
+	version string,
+) (*dagger.File, error) {
+	s, err := m.session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := m.options(ctx, s, version)
+	if err != nil {
+		return nil, err
+	}
+	b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
+	if err != nil {
+		return nil, err
+	}
+	bom, err := pipeline.SBOM(b, img, "")
+	if err != nil {
+		return nil, err
+	}
+	return dag.Directory().WithNewFile("sbom.cdx.json", string(bom)).File("sbom.cdx.json"), nil
+}
+
+// Scan builds the app, generates its SBOM and matches it against an
+// offline OSV advisory database. Returns the findings (ID, package,
+// installed and fixed versions, severity); fails when one is at or above
+// the threshold.
+// +check
+func (m *Immutable) Scan(
+	ctx context.Context,
+	// Version to build.
+	// +optional
+	// +default="0.0.0-dev"
+	version string,
+	// OSV advisory database: a directory of OSV JSON files. Default: the
+	// repository's fixtures/osv.
+	// +optional
+	// +defaultPath="/fixtures/osv"
+	advisoryDb *dagger.Directory,
+	// Threshold: low, medium, high, critical, unknown (any finding) or none.
+	// +optional
+	// +default="high"
+	failOn string,
+	// Output format: text or json.
+	// +optional
+	// +default="text"
+	format string,
+) (string, error) {
+	s, err := m.session(ctx)
+	if err != nil {
+		return "", err
+	}
+	o, err := m.options(ctx, s, version)
+	if err != nil {
+		return "", err
+	}
+	db, err := s.advisoryDB(ctx, advisoryDb)
+	if err != nil {
+		return "", err
+	}
+	if db == "" {
+		return "", fmt.Errorf("no advisory database: pass --advisory-db DIR")
+	}
+	b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
+	if err != nil {
+		return "", err
+	}
+	bom, err := pipeline.SBOM(b, img, "")
+	if err != nil {
+		return "", err
+	}
+	report, err := pipeline.Scan(bom, db, failOn)
+	if err != nil {
+		return "", err
+	}
+	out := render(report, format)
+	if err := report.Err(); err != nil {
+		return "", fmt.Errorf("%w\n%s", err, out)
+	}
+	return out, nil
 }
 
 // Releases lists the published versions, newest first, with digests and
@@ -330,6 +436,22 @@ func (m *Immutable) session(ctx context.Context) (*session, error) {
 		return nil, fmt.Errorf("connecting to the session: %w", err)
 	}
 	return &session{c: c, workDir: "/tmp"}, nil
+}
+
+// advisoryDB exports an advisory database directory into the function's
+// filesystem for the scan, which reads a path; nil gives "".
+func (s *session) advisoryDB(ctx context.Context, dir *dagger.Directory) (string, error) {
+	if dir == nil {
+		return "", nil
+	}
+	path, err := os.MkdirTemp(s.workDir, "osv-")
+	if err != nil {
+		return "", err
+	}
+	if _, err := dir.Export(ctx, path); err != nil {
+		return "", fmt.Errorf("exporting the advisory database: %w", err)
+	}
+	return path, nil
 }
 
 // options converts the module's settings into pipeline.BuildOptions; the

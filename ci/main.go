@@ -37,6 +37,8 @@ var verbs = map[string]verb{
 	"release":  {cmdRelease, "build, run every gate, publish semver tags"},
 	"releases": {cmdReleases, "list published versions and where floating tags point"},
 	"rollback": {cmdRollback, "move floating tags back to an earlier release"},
+	"sbom":     {cmdSbom, "build and print the image's CycloneDX SBOM (or --digest: fetch an attached one)"},
+	"scan":     {cmdScan, "build, then scan the SBOM against an offline OSV advisory database"},
 	"bench":    {cmdBench, "measure the pipeline against baselines from the same run (ratios)"},
 }
 

@@ -177,7 +177,8 @@ func cmdRelease(ctx context.Context, args []string) error {
 func release(ctx context.Context, verb string, args []string) error {
 	var bf buildFlags
 	var rf registryFlags
-	if err := parse(verb, args, &bf, &rf, nil); err != nil {
+	var sf scanFlags
+	if err := parse(verb, args, &bf, &rf, sf.register); err != nil {
 		return err
 	}
 	if bf.version == "" {
@@ -196,7 +197,9 @@ func release(ctx context.Context, verb string, args []string) error {
 	if err != nil {
 		return err
 	}
-	report, err := pipeline.Release(ctx, s.c, pipeline.ReleaseOptions{Build: o, Repo: rf.repo, Publish: po, WorkDir: s.workDir})
+	report, err := pipeline.Release(ctx, s.c, pipeline.ReleaseOptions{
+		Build: o, Repo: rf.repo, Publish: po, WorkDir: s.workDir, AdvisoryDB: sf.db, FailOn: sf.failOn,
+	})
 	if report != nil {
 		if bf.json {
 			if jerr := printJSON(report); jerr != nil {

@@ -15,6 +15,8 @@ import (
 	"dagger/immutable/checks"
 	"dagger/immutable/publish"
 	"dagger/immutable/repro"
+	"dagger/immutable/sbom"
+	"dagger/immutable/scan"
 )
 
 // ReleaseOptions configure a release.
@@ -26,23 +28,36 @@ type ReleaseOptions struct {
 	Publish publish.Options
 	// WorkDir holds exported image tarballs.
 	WorkDir string
+	// AdvisoryDB is an OSV advisory database (a directory or .zip of OSV
+	// JSON) for the scan gate. "" skips the scan (the gate passes with a
+	// note); the SBOM is generated and attached either way.
+	AdvisoryDB string
+	// FailOn is the scan threshold: low, medium, high, critical, unknown
+	// (any finding) or none. The default ("") is high.
+	FailOn string
 }
 
 // ReleaseReport is everything a release did, gate by gate.
 type ReleaseReport struct {
-	Version string          `json:"version"`
-	Repo    string          `json:"repo"`
-	Digest  string          `json:"digest,omitempty"`
-	Gates   []publish.Gate  `json:"gates"`
-	Tests   *TestReport     `json:"tests,omitempty"`
-	Verify  *VerifyReport   `json:"verify,omitempty"`
-	Result  *publish.Result `json:"result,omitempty"`
-	Wall    time.Duration   `json:"wallNs"`
+	Version string         `json:"version"`
+	Repo    string         `json:"repo"`
+	Digest  string         `json:"digest,omitempty"`
+	Gates   []publish.Gate `json:"gates"`
+	Tests   *TestReport    `json:"tests,omitempty"`
+	Verify  *VerifyReport  `json:"verify,omitempty"`
+	Scan    *scan.Report   `json:"scan,omitempty"`
+	// SBOMDigest is the digest of the SBOM artifact attached to the image
+	// (set once it is attached).
+	SBOMDigest string          `json:"sbomDigest,omitempty"`
+	Result     *publish.Result `json:"result,omitempty"`
+	Wall       time.Duration   `json:"wallNs"`
 }
 
-// Release builds, gates and publishes: build, then the test stage and the
-// reproducibility check concurrently, then — only if every gate passed —
-// publish. The error names the failing gate; nothing is published then.
+// Release builds, gates and publishes: build, then the test stage, the
+// reproducibility check and the scan gate (SBOM, then a vulnerability scan
+// when o.AdvisoryDB is set) concurrently, then — only if every gate passed
+// — publish, and attach the SBOM to the published image. The error names
+// the failing gate; nothing is published then.
 func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseReport, error) {
 	start := time.Now()
 	v, err := publish.ParseVersion(o.Build.Version)
@@ -69,6 +84,11 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 		r.Tests = Test(ctx, c, b, img)
 		return nil
 	})
+	var sg *scanGate
+	g.Go(func() error {
+		sg = runScanGate(b, img, o)
+		return nil
+	})
 	var verifyErr error
 	t1 := time.Now()
 	g.Go(func() error {
@@ -83,6 +103,8 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 		verifyErr = r.Verify.Err()
 	}
 	r.Gates = append(r.Gates, gate("reproducible", time.Since(t1), verifyErr))
+	r.Gates = append(r.Gates, sg.gate)
+	r.Scan = sg.report
 	if failed := failedGates(r.Gates); len(failed) > 0 {
 		return r, fmt.Errorf("release blocked: gate %s failed; nothing was published", strings.Join(failed, ", "))
 	}
@@ -93,6 +115,8 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 		SourceDateEpoch: o.Build.Epoch.Unix(),
 		Gates:           r.Gates,
 		Unpinned:        b.Labels[LabelUnpinned] == "true",
+		SBOMDigest:      sg.artifact.Digest.String(),
+		Scan:            sg.summary(),
 	}
 	t2 := time.Now()
 	res, err := publish.Publish(ctx, o.Repo, img.Image, o.Build.Version, rec, o.Publish)
@@ -101,6 +125,17 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 		return r, fmt.Errorf("release: publish: %w", err)
 	}
 	r.Result = res
+
+	// The SBOM goes next to the image only once it is published, so a
+	// refused release leaves the registry unchanged. Its digest, known
+	// before pushing, is already in the record.
+	t3 := time.Now()
+	sd, err := AttachSBOM(ctx, o.Repo, img.Digest, sg.bom, o.Publish)
+	r.Gates = append(r.Gates, gate("sbom", time.Since(t3), err))
+	if err != nil {
+		return r, fmt.Errorf("release: %s was published but attaching its SBOM failed: %w", res.Ref, err)
+	}
+	r.SBOMDigest = sd
 	return r, nil
 }
 
@@ -127,6 +162,9 @@ func (r *ReleaseReport) Format(w io.Writer) {
 	if r.Verify != nil && !r.Verify.Equal {
 		r.Verify.Format(w)
 	}
+	if r.Scan != nil && len(r.Scan.Findings) > 0 {
+		r.Scan.Format(w)
+	}
 	res := r.Result
 	if res == nil {
 		return
@@ -144,6 +182,10 @@ func (r *ReleaseReport) Format(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  uploaded: %d bytes (%d blobs sent, %d already there)\n", res.BytesUploaded, res.BlobsUploaded, res.BlobsSkipped)
 	fmt.Fprintf(w, "  pinned:   %s\n", res.Ref)
+	if r.SBOMDigest != "" {
+		tag, _ := sbom.Tag(res.Digest)
+		fmt.Fprintf(w, "  sbom:     %s:%s (%s)\n", r.Repo, tag, r.SBOMDigest)
+	}
 	fmt.Fprintf(w, "  deploy:   %s\n", publish.DeployCommand(path.Base(r.Repo), res.Ref))
 	fmt.Fprintf(w, "  by tag:   %s\n", publish.DeployCommand(path.Base(r.Repo), r.Repo+":"+res.VersionTag))
 	fmt.Fprintf(w, "  took:     %s\n", r.Wall.Round(time.Millisecond))

@@ -69,8 +69,31 @@ type Record struct {
 	Gates []Gate `json:"gates,omitempty"`
 	// Unpinned is true when some input was not pinned by digest.
 	Unpinned bool `json:"unpinned,omitempty"`
+	// SBOMDigest is the manifest digest of the image's SBOM artifact
+	// (CycloneDX JSON, tagged sha256-<hex>.sbom next to the image; see
+	// package sbom), "" when none was attached.
+	SBOMDigest string `json:"sbomDigest,omitempty"`
+	// Scan summarizes the vulnerability scan gate; nil when no scan ran.
+	Scan *ScanSummary `json:"scan,omitempty"`
 	// Created is when the record was made (not the image's creation time).
 	Created time.Time `json:"created"`
+}
+
+// ScanSummary is what a release record keeps of a vulnerability scan
+// (package scan): enough to audit the gate without the full report.
+type ScanSummary struct {
+	// DB is the advisory database the scan used (a path).
+	DB string `json:"db"`
+	// Advisories and Packages are how many were compared.
+	Advisories int `json:"advisories"`
+	Packages   int `json:"packages"`
+	// FailOn is the threshold, e.g. "HIGH".
+	FailOn string `json:"failOn"`
+	// Counts is the number of findings per severity ("HIGH": 1).
+	Counts map[string]int `json:"counts,omitempty"`
+	// Findings are "<id> <package> <installed> <severity>", highest
+	// severity first.
+	Findings []string `json:"findings,omitempty"`
 }
 
 // Gate is the result of one release gate (tests, verify, checks, ...).

@@ -1,0 +1,152 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"dagger/immutable/publish"
+	"dagger/immutable/sbom"
+	"dagger/immutable/scan"
+)
+
+// SBOM returns the CycloneDX JSON SBOM of a normalized image: the npm
+// production dependencies of b's lockfile and the base's Debian packages.
+// name is the image name it records (e.g. the repository); "" uses the
+// app's package.json name. The same image gives the same bytes.
+func SBOM(b *Build, img *Image, name string) ([]byte, error) {
+	if name == "" && b.App != nil {
+		name = b.App.Name
+	}
+	bom, err := sbom.Generate(img.Image, b.Lockfile, sbom.Options{Name: name, Created: b.Options.Epoch})
+	if err != nil {
+		return nil, err
+	}
+	return sbom.JSON(bom)
+}
+
+// Scan matches an SBOM against the OSV advisory database at db (a
+// directory or .zip of OSV JSON) with the threshold failOn ("" is high).
+// The error is for unusable inputs; the report's Err says whether the
+// image passes.
+func Scan(bomJSON []byte, db, failOn string) (*scan.Report, error) {
+	o, err := scan.ParseFailOn(failOn)
+	if err != nil {
+		return nil, err
+	}
+	bom, err := sbom.Decode(bomJSON)
+	if err != nil {
+		return nil, err
+	}
+	d, err := scan.Load(db)
+	if err != nil {
+		return nil, err
+	}
+	return scan.Scan(bom, d, o), nil
+}
+
+// scanGate is the release's "scan" gate: the SBOM always (it is attached
+// after publishing), the scan when an advisory database is given.
+type scanGate struct {
+	bom      []byte
+	artifact *sbom.Artifact
+	report   *scan.Report
+	gate     publish.Gate
+}
+
+func runScanGate(b *Build, img *Image, o ReleaseOptions) *scanGate {
+	t0 := time.Now()
+	s := &scanGate{}
+	err := func() error {
+		var err error
+		if s.bom, err = SBOM(b, img, o.Repo); err != nil {
+			return err
+		}
+		if s.artifact, err = sbom.NewArtifact(img.Digest, s.bom); err != nil {
+			return err
+		}
+		if o.AdvisoryDB == "" {
+			return nil
+		}
+		if s.report, err = Scan(s.bom, o.AdvisoryDB, o.FailOn); err != nil {
+			return err
+		}
+		return s.report.Err()
+	}()
+	s.gate = gate("scan", time.Since(t0), err)
+	switch {
+	case err == nil && s.report == nil:
+		s.gate.Detail = "skipped: no advisory database given (SBOM generated)"
+	case err == nil:
+		s.gate.Detail = s.report.Summary()
+	}
+	return s
+}
+
+// summary is the release record's view of the scan.
+func (s *scanGate) summary() *publish.ScanSummary {
+	r := s.report
+	if r == nil {
+		return nil
+	}
+	sum := &publish.ScanSummary{DB: r.DB, Advisories: r.Advisories, Packages: r.Packages, FailOn: r.FailOn.String(), Counts: r.Counts()}
+	if r.FailOnUnknown {
+		sum.FailOn = scan.Unknown.String()
+	}
+	for _, f := range r.Findings {
+		sum.Findings = append(sum.Findings, fmt.Sprintf("%s %s %s %s", f.ID, f.Package, f.Installed, f.Severity))
+	}
+	return sum
+}
+
+// AttachSBOM pushes bom (CycloneDX JSON) as the SBOM of repo@digest with
+// cosign's sha256-<hex>.sbom tag and returns the artifact digest.
+func AttachSBOM(ctx context.Context, repo, digest string, bom []byte, o publish.Options) (string, error) {
+	r, ropts, err := remoteOptions(ctx, repo, o)
+	if err != nil {
+		return "", err
+	}
+	h, err := sbom.Attach(ctx, r, digest, bom, ropts...)
+	if err != nil {
+		return "", err
+	}
+	return h.String(), nil
+}
+
+// FetchSBOM reads the SBOM attached to repo@digest.
+func FetchSBOM(ctx context.Context, repo, digest string, o publish.Options) ([]byte, error) {
+	r, ropts, err := remoteOptions(ctx, repo, o)
+	if err != nil {
+		return nil, err
+	}
+	return sbom.Fetch(ctx, r, digest, ropts...)
+}
+
+// remoteOptions maps publish.Options (registry access) onto
+// go-containerregistry options, as publish does.
+func remoteOptions(ctx context.Context, repo string, o publish.Options) (name.Repository, []remote.Option, error) {
+	var nopts []name.Option
+	if o.Insecure {
+		nopts = append(nopts, name.Insecure)
+	}
+	r, err := name.NewRepository(repo, nopts...)
+	if err != nil {
+		return r, nil, fmt.Errorf("repository %q: %w", repo, err)
+	}
+	ropts := []remote.Option{remote.WithContext(ctx)}
+	if o.Transport != nil {
+		ropts = append(ropts, remote.WithTransport(o.Transport))
+	}
+	switch {
+	case o.Auth != nil && o.Keychain != nil:
+		return r, nil, fmt.Errorf("registry options: set Auth or Keychain, not both")
+	case o.Auth != nil:
+		ropts = append(ropts, remote.WithAuth(o.Auth))
+	case o.Keychain != nil:
+		ropts = append(ropts, remote.WithAuthFromKeychain(o.Keychain))
+	}
+	return r, ropts, nil
+}
