@@ -1,0 +1,208 @@
+package sign
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"dagger/immutable/internal/testenv"
+)
+
+// cosignModule is the wrapper module that pins the cosign CLI.
+const cosignModule = "ci/cosign"
+
+// cosignPkg is the package EnsureCosign builds.
+const cosignPkg = "github.com/sigstore/cosign/v2"
+
+var ensureCosign = sync.OnceValues(func() (string, error) { return buildCosign(context.Background()) })
+
+// EnsureCosign returns the path of the cosign CLI at the version ci/cosign
+// pins, building it on first use into
+// $IMMUTABLE_HOME/bin/cosign-<version>/cosign (IMMUTABLE_HOME defaults to
+// /var/lib/immutable) and reusing it afterwards. The build uses GOWORK=off
+// and puts file://<repo>/../shared/goproxy ahead of GOPROXY when it exists.
+func EnsureCosign(ctx context.Context) (string, error) { return ensureCosign() }
+
+func buildCosign(ctx context.Context) (string, error) {
+	dir := testenv.Path(cosignModule)
+	version, err := requiredVersion(filepath.Join(dir, "go.mod"), cosignPkg)
+	if err != nil {
+		return "", err
+	}
+	home := os.Getenv("IMMUTABLE_HOME")
+	if home == "" {
+		home = "/var/lib/immutable"
+	}
+	bin := filepath.Join(home, "bin", "cosign-"+version, "cosign")
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		return "", err
+	}
+	tmp := bin + ".tmp"
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath",
+		"-ldflags", "-X sigs.k8s.io/release-utils/version.gitVersion="+version,
+		"-o", tmp, cosignPkg+"/cmd/cosign")
+	cmd.Dir = dir
+	proxy := os.Getenv("GOPROXY")
+	if local := filepath.Join(testenv.Root(), "..", "shared", "goproxy"); proxy == "" {
+		proxy = "https://proxy.golang.org,direct"
+		if _, err := os.Stat(local); err == nil {
+			proxy = "file://" + filepath.Clean(local) + "," + proxy
+		}
+	}
+	cmd.Env = append(os.Environ(), "GOPROXY="+proxy, "GOWORK=off", "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
+	start := time.Now()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building cosign %s: %w: %s", version, err, out)
+	}
+	if err := os.Rename(tmp, bin); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(os.Stderr, "==> cosign: built %s in %s\n", version, time.Since(start).Round(time.Second))
+	return bin, nil
+}
+
+// requiredVersion reads the version of module mod from a go.mod's require lines.
+func requiredVersion(gomod, mod string) (string, error) {
+	b, err := os.ReadFile(gomod)
+	if err != nil {
+		return "", err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(sc.Text()), "require "))
+		if len(f) >= 2 && f[0] == mod {
+			return f[1], nil
+		}
+	}
+	return "", fmt.Errorf("%s: no requirement on %s", gomod, mod)
+}
+
+// cosign runs the cosign CLI offline (own HOME, no Rekor/Fulcio/TUF use is
+// requested by the flags the tests pass) in dir.
+func cosign(t *testing.T, dir, password string, args ...string) (string, error) {
+	t.Helper()
+	bin, err := EnsureCosign(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HOME="+dir, "TUF_ROOT="+filepath.Join(dir, ".sigstore"), "COSIGN_PASSWORD="+password, "COSIGN_YES=true")
+	out, err := cmd.CombinedOutput()
+	t.Logf("cosign %s:\n%s", strings.Join(args, " "), out)
+	return string(out), err
+}
+
+// TestCosignInterop proves both directions against the real registry: the
+// cosign CLI verifies our signatures, we verify cosign's, and a retagged
+// image fails verification in both.
+func TestCosignInterop(t *testing.T) {
+	reg := testenv.Registry(t)
+	ctx := context.Background()
+	repo := mustRepo(t, fmt.Sprintf("%s/e2e-sign-%d", reg, time.Now().UnixNano()))
+	dir := t.TempDir()
+	const password = "interop-pw"
+
+	t.Run("cosign verifies ours", func(t *testing.T) {
+		d := pushImage(t, repo, "ours", time.Now().UnixNano())
+		privPEM, pubPEM, err := GenerateKeyPair([]byte(password))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, "ours.key"), privPEM)
+		writeFile(t, filepath.Join(dir, "ours.pub"), pubPEM)
+		key, err := LoadPrivateKey(privPEM, []byte(password))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Sign(ctx, repo, d, key); err != nil {
+			t.Fatal(err)
+		}
+		out, err := cosign(t, dir, "", "verify", "--key", "ours.pub", "--insecure-ignore-tlog=true", "--allow-insecure-registry", repo.Name()+"@"+d)
+		if err != nil || !strings.Contains(out, `"docker-manifest-digest":"`+d+`"`) {
+			t.Fatalf("cosign verify of our signature: %v\n%s", err, out)
+		}
+		// cosign reads our encrypted private key too.
+		out, err = cosign(t, dir, password, "public-key", "--key", "ours.key")
+		if err != nil || strings.TrimSpace(out) != strings.TrimSpace(string(pubPEM)) {
+			t.Errorf("cosign public-key --key ours.key = %v\n%s\nwant\n%s", err, out, pubPEM)
+		}
+	})
+
+	var cosignSigned string
+	t.Run("we verify cosign's", func(t *testing.T) {
+		cosignSigned = pushImage(t, repo, "theirs", time.Now().UnixNano())
+		if out, err := cosign(t, dir, password, "generate-key-pair"); err != nil {
+			t.Fatalf("cosign generate-key-pair: %v\n%s", err, out)
+		}
+		ref := repo.Name() + "@" + cosignSigned
+		if out, err := cosign(t, dir, password, "sign", "--key", "cosign.key", "--tlog-upload=false", "--allow-insecure-registry", "-y", ref); err != nil {
+			t.Fatalf("cosign sign: %v\n%s", err, out)
+		}
+		pub, err := LoadPublicKey(readFile(t, filepath.Join(dir, "cosign.pub")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Verify(ctx, repo, cosignSigned, pub); err != nil {
+			t.Fatalf("Verify of cosign's signature: %v", err)
+		}
+		// We load cosign's encrypted key and append a second signature;
+		// cosign then sees both.
+		key, err := LoadPrivateKey(readFile(t, filepath.Join(dir, "cosign.key")), []byte(password))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(ctx, repo, cosignSigned, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Kept != 1 {
+			t.Errorf("Kept = %d, want cosign's signature kept", s.Kept)
+		}
+		if err := s.Push(ctx); err != nil {
+			t.Fatal(err)
+		}
+		v, err := Verify(ctx, repo, cosignSigned, pub)
+		if err != nil || v.Valid != 2 {
+			t.Fatalf("Verify after appending = %+v, %v, want 2 valid signatures", v, err)
+		}
+		out, err := cosign(t, dir, "", "verify", "--key", "cosign.pub", "--insecure-ignore-tlog=true", "--allow-insecure-registry", "--output", "json", ref)
+		if err != nil || strings.Count(out, `"docker-manifest-digest":"`+cosignSigned+`"`) != 2 {
+			t.Fatalf("cosign verify after appending: %v, want 2 signatures\n%s", err, out)
+		}
+	})
+
+	t.Run("tampered tag fails", func(t *testing.T) {
+		if cosignSigned == "" {
+			t.Skip("needs the previous subtest")
+		}
+		tampered := pushImage(t, repo, "theirs", time.Now().UnixNano())
+		pub, err := LoadPublicKey(readFile(t, filepath.Join(dir, "cosign.pub")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := repo.Name() + ":theirs"
+		_, err = VerifyRef(ctx, ref, pub)
+		want := ref + " now points at " + tampered + ": verifying " + repo.Name() + "@" + tampered + ": no signature"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("VerifyRef(%s) = %v, want error containing %q", ref, err, want)
+		}
+		t.Logf("tampered: %v", err)
+		if out, err := cosign(t, dir, "", "verify", "--key", "cosign.pub", "--insecure-ignore-tlog=true", "--allow-insecure-registry", ref); err == nil {
+			t.Errorf("cosign verify of the tampered tag succeeded:\n%s", out)
+		}
+	})
+}
