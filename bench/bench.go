@@ -45,7 +45,7 @@ func Run(ctx context.Context, c *dagger.Client, o pipeline.BuildOptions, srcDir,
 	if err != nil {
 		return nil, err
 	}
-	o.Source = c.Host().Directory(dir)
+	o.Source = c.Host().Directory(dir, dagger.HostDirectoryOpts{NoCache: true})
 
 	// One cold build (every step re-run; bases are pinned and stay cached)
 	// against verify, whose two builds are both cold here.
@@ -69,7 +69,7 @@ func Run(ctx context.Context, c *dagger.Client, o pipeline.BuildOptions, srcDir,
 
 	// Warm both pipelines, change one line of app.js, rebuild.
 	seed := func() (*dagger.Container, error) {
-		ctr := c.Host().Directory(dir).DockerBuild(dagger.DirectoryDockerBuildOpts{
+		ctr := c.Host().Directory(dir, dagger.HostDirectoryOpts{NoCache: true}).DockerBuild(dagger.DirectoryDockerBuildOpts{
 			BuildArgs: []dagger.BuildArg{
 				{Name: "BASE", Value: o.BuilderBase},
 				{Name: "NODE_EXTRA_CA_CERTS", Value: "/etc/ssl/certs/ca-certificates.crt"},
@@ -95,7 +95,7 @@ func Run(ctx context.Context, c *dagger.Client, o pipeline.BuildOptions, srcDir,
 	if err := touchApp(dir); err != nil {
 		return nil, err
 	}
-	o.Source = c.Host().Directory(dir)
+	o.Source = c.Host().Directory(dir, dagger.HostDirectoryOpts{NoCache: true})
 	t1 := time.Now()
 	seedCtr, err := seed()
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"dagger.io/dagger"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
 
 	"dagger/immutable/repro"
 )
@@ -40,11 +41,21 @@ func Normalize(ctx context.Context, c *dagger.Client, b *Build, workDir string) 
 	opts := dagger.ContainerAsTarballOpts{ForcedCompression: dagger.ImageLayerCompressionGzip}
 	rawPath := filepath.Join(workDir, "raw.tar")
 	basePath := filepath.Join(workDir, "base.tar")
-	if _, err := b.Runtime.AsTarball(opts).Export(ctx, rawPath); err != nil {
-		return nil, fmt.Errorf("build: %s", failureDetail(err))
-	}
-	if _, err := c.Container().From(b.Options.RuntimeBase).AsTarball(opts).Export(ctx, basePath); err != nil {
-		return nil, fmt.Errorf("exporting runtime base: %w", err)
+	var g errgroup.Group
+	g.Go(func() error {
+		if _, err := b.Runtime.AsTarball(opts).Export(ctx, rawPath); err != nil {
+			return fmt.Errorf("build: %s", failureDetail(err))
+		}
+		return nil
+	})
+	g.Go(func() error {
+		if _, err := c.Container().From(b.Options.RuntimeBase).AsTarball(opts).Export(ctx, basePath); err != nil {
+			return fmt.Errorf("exporting runtime base: %w", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	raw, err := repro.LoadTarball(rawPath)
 	if err != nil {
