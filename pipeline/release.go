@@ -17,6 +17,7 @@ import (
 	"dagger/immutable/repro"
 	"dagger/immutable/sbom"
 	"dagger/immutable/scan"
+	"dagger/immutable/sign"
 )
 
 // ReleaseOptions configure a release.
@@ -35,6 +36,14 @@ type ReleaseOptions struct {
 	// FailOn is the scan threshold: low, medium, high, critical, unknown
 	// (any finding) or none. The default ("") is high.
 	FailOn string
+	// SigningKey is a PEM private key (cosign's encrypted format or
+	// unencrypted PKCS#8/EC). When set, the release signs the image digest
+	// the way cosign does (package sign) and records the signature digest.
+	// The default (nil) does not sign.
+	SigningKey []byte
+	// SigningPassword decrypts SigningKey (what cosign reads from
+	// COSIGN_PASSWORD).
+	SigningPassword []byte
 }
 
 // ReleaseReport is everything a release did, gate by gate.
@@ -48,9 +57,12 @@ type ReleaseReport struct {
 	Scan    *scan.Report   `json:"scan,omitempty"`
 	// SBOMDigest is the digest of the SBOM artifact attached to the image
 	// (set once it is attached).
-	SBOMDigest string          `json:"sbomDigest,omitempty"`
-	Result     *publish.Result `json:"result,omitempty"`
-	Wall       time.Duration   `json:"wallNs"`
+	SBOMDigest string `json:"sbomDigest,omitempty"`
+	// Signature is the digest of the cosign signature image (set once it
+	// is pushed; "" when the release is not signed).
+	Signature string          `json:"signature,omitempty"`
+	Result    *publish.Result `json:"result,omitempty"`
+	Wall      time.Duration   `json:"wallNs"`
 }
 
 // Release builds, gates and publishes: build, then the test stage, the
@@ -65,6 +77,10 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 		return nil, err
 	}
 	o.Build.Version = v.String()
+	key, err := o.signingKey()
+	if err != nil {
+		return nil, err
+	}
 	if _, err := name.NewRepository(o.Repo); err != nil {
 		return nil, fmt.Errorf("release: registry repository %q: %w (want e.g. localhost:5000/my-app)", o.Repo, err)
 	}
@@ -109,6 +125,13 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 		return r, fmt.Errorf("release blocked: gate %s failed; nothing was published", strings.Join(failed, ", "))
 	}
 
+	// The signature is made before publishing, so a bad key or registry
+	// blocks the release and the record can name the signature digest.
+	sig, err := newReleaseSignature(ctx, o, key, img.Digest)
+	if err != nil {
+		r.Gates = append(r.Gates, gate("sign", 0, err))
+		return r, fmt.Errorf("release blocked at gate sign: %w; nothing was published", err)
+	}
 	rec := publish.Record{
 		BaseDigests:     map[string]string{"runtime": o.Build.RuntimeBase, "builder": o.Build.BuilderBase},
 		SourceRevision:  b.Options.Revision,
@@ -117,6 +140,7 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 		Unpinned:        b.Labels[LabelUnpinned] == "true",
 		SBOMDigest:      sg.artifact.Digest.String(),
 		Scan:            sg.summary(),
+		Signature:       sig.digest(),
 	}
 	t2 := time.Now()
 	res, err := publish.Publish(ctx, o.Repo, img.Image, o.Build.Version, rec, o.Publish)
@@ -136,6 +160,15 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 		return r, fmt.Errorf("release: %s was published but attaching its SBOM failed: %w", res.Ref, err)
 	}
 	r.SBOMDigest = sd
+	if sig != nil {
+		t4 := time.Now()
+		err := sig.push(ctx)
+		r.Gates = append(r.Gates, gate("sign", time.Since(t4), err))
+		if err != nil {
+			return r, fmt.Errorf("release: %s was published but pushing its signature failed: %w", res.Ref, err)
+		}
+		r.Signature = sig.digest()
+	}
 	return r, nil
 }
 
@@ -185,6 +218,10 @@ func (r *ReleaseReport) Format(w io.Writer) {
 	if r.SBOMDigest != "" {
 		tag, _ := sbom.Tag(res.Digest)
 		fmt.Fprintf(w, "  sbom:     %s:%s (%s)\n", r.Repo, tag, r.SBOMDigest)
+	}
+	if r.Signature != "" {
+		tag, _ := sign.Tag(res.Digest)
+		fmt.Fprintf(w, "  signed:   %s:%s (%s)\n", r.Repo, tag, r.Signature)
 	}
 	fmt.Fprintf(w, "  deploy:   %s\n", publish.DeployCommand(path.Base(r.Repo), res.Ref))
 	fmt.Fprintf(w, "  by tag:   %s\n", publish.DeployCommand(path.Base(r.Repo), r.Repo+":"+res.VersionTag))

@@ -36,6 +36,10 @@ type Release struct {
 	// Record is the release record, nil if the release has none (interrupted,
 	// or pushed by other tooling).
 	Record *Record
+	// Signed is true when the repository holds a cosign signature tag
+	// (sha256-<hex>.sig) for Digest, whoever made it. It is not verified:
+	// `verify-signature` checks it against a key.
+	Signed bool
 }
 
 // Floating is where a floating tag points.
@@ -87,6 +91,7 @@ func Releases(ctx context.Context, repo string, o Options) (*History, error) {
 	g.SetLimit(headJobs)
 	for i, tv := range vts {
 		h.Releases[i] = Release{Version: tv.Version.String(), Tag: tv.Tag, Digest: digests[tv.Tag]}
+		h.Releases[i].Signed = have[signatureTag(digests[tv.Tag])]
 		if !have[releaseRecordTag(tv.Tag)] {
 			continue
 		}
@@ -177,8 +182,12 @@ func (h *History) Tag(tag string) string {
 func (h *History) Format(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "RELEASES of %s\n", h.Repo)
-	fmt.Fprintln(tw, "VERSION\tTAG\tDIGEST\tRELEASED")
+	fmt.Fprintln(tw, "VERSION\tTAG\tDIGEST\tSIGNED\tRELEASED")
 	for _, r := range h.Releases {
+		signed := "no"
+		if r.Signed {
+			signed = "yes"
+		}
 		when := "-"
 		if !r.Created.IsZero() {
 			when = r.Created.Format(time.RFC3339)
@@ -186,21 +195,30 @@ func (h *History) Format(w io.Writer) error {
 		if r.Record == nil {
 			when += " (no release record)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Version, r.Tag, r.Digest, when)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Version, r.Tag, r.Digest, signed, when)
 	}
-	fmt.Fprintln(tw, "\nFLOATING\tVERSION\tDIGEST\t")
+	fmt.Fprintln(tw, "\nFLOATING\tVERSION\tDIGEST\t\t")
 	for _, f := range h.Floating {
 		v := f.Version
 		if v == "" {
 			v = "(not a release)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t\n", f.Tag, v, f.Digest)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t\t\n", f.Tag, v, f.Digest)
 	}
 	if len(h.Rollbacks) > 0 {
-		fmt.Fprintln(tw, "\nROLLBACK TO\tTAGS\tDIGEST\tWHEN")
+		fmt.Fprintln(tw, "\nROLLBACK TO\tTAGS\tDIGEST\t\tWHEN")
 		for _, r := range h.Rollbacks {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Version, strings.Join(r.Tags, ","), r.Digest, r.Created.Format(time.RFC3339))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t\t%s\n", r.Version, strings.Join(r.Tags, ","), r.Digest, r.Created.Format(time.RFC3339))
 		}
 	}
 	return tw.Flush()
+}
+
+// signatureTag is cosign's signature tag for a digest: sha256-<hex>.sig
+// ("" for "").
+func signatureTag(digest string) string {
+	if digest == "" {
+		return ""
+	}
+	return strings.Replace(digest, ":", "-", 1) + ".sig"
 }

@@ -75,6 +75,10 @@ type Record struct {
 	SBOMDigest string `json:"sbomDigest,omitempty"`
 	// Scan summarizes the vulnerability scan gate; nil when no scan ran.
 	Scan *ScanSummary `json:"scan,omitempty"`
+	// Signature is the manifest digest of the cosign signature image
+	// (tagged sha256-<hex>.sig next to the image; see package sign) as the
+	// release left it, "" when the release was not signed.
+	Signature string `json:"signature,omitempty"`
 	// Created is when the record was made (not the image's creation time).
 	Created time.Time `json:"created"`
 }

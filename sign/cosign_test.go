@@ -195,7 +195,7 @@ func TestCosignInterop(t *testing.T) {
 			t.Fatal(err)
 		}
 		ref := repo.Name() + ":theirs"
-		_, err = VerifyRef(ctx, ref, pub)
+		_, err = VerifyRef(ctx, mustRef(t, ref), pub)
 		want := ref + " now points at " + tampered + ": verifying " + repo.Name() + "@" + tampered + ": no signature"
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("VerifyRef(%s) = %v, want error containing %q", ref, err, want)

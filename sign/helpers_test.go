@@ -94,3 +94,12 @@ func readFile(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+func mustRef(t *testing.T, s string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

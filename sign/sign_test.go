@@ -160,7 +160,7 @@ func TestVerifyFails(t *testing.T) {
 				tampered := pushImage(t, repo, "v1", 4)
 				tc.want = repo.Name() + ":v1 now points at " + tampered + ": verifying " + repo.Name() + "@" + tampered + ": no signature"
 			}
-			_, err := VerifyRef(ctx, tc.ref, tc.pub)
+			_, err := VerifyRef(ctx, mustRef(t, tc.ref), tc.pub)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("VerifyRef(%s) = %v, want error containing %q", tc.ref, err, tc.want)
 			}

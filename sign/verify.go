@@ -136,34 +136,30 @@ func verifyLayer(repo name.Repository, l v1.Descriptor, digest string, verifier 
 }
 
 // Resolve returns the repository and digest ref names: a digest reference
-// as is, a tag resolved with a HEAD request (so verifying a tag checks
-// the image the tag points at now).
-func Resolve(ctx context.Context, ref string, opts ...remote.Option) (name.Repository, string, error) {
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		return name.Repository{}, "", fmt.Errorf("image reference %q: %w", ref, err)
-	}
-	if d, ok := r.(name.Digest); ok {
+// as is, a tag resolved with a HEAD request (so verifying a tag checks the
+// image the tag points at now).
+func Resolve(ctx context.Context, ref name.Reference, opts ...remote.Option) (name.Repository, string, error) {
+	if d, ok := ref.(name.Digest); ok {
 		return d.Context(), d.DigestStr(), nil
 	}
 	opts = append([]remote.Option{remote.WithContext(ctx)}, opts...)
-	desc, err := remote.Head(r, opts...)
+	desc, err := remote.Head(ref, opts...)
 	if err != nil {
 		return name.Repository{}, "", fmt.Errorf("resolving %s: %w", ref, err)
 	}
-	return r.Context(), desc.Digest.String(), nil
+	return ref.Context(), desc.Digest.String(), nil
 }
 
 // VerifyRef resolves ref (tag or digest) and verifies it. For a tag the
 // error names the tag and the digest it points at, so a retagged
 // (tampered) image reads as such.
-func VerifyRef(ctx context.Context, ref string, pub crypto.PublicKey, opts ...remote.Option) (*Verified, error) {
+func VerifyRef(ctx context.Context, ref name.Reference, pub crypto.PublicKey, opts ...remote.Option) (*Verified, error) {
 	repo, digest, err := Resolve(ctx, ref, opts...)
 	if err != nil {
 		return nil, err
 	}
 	v, err := Verify(ctx, repo, digest, pub, opts...)
-	if err != nil && !strings.Contains(ref, "@") {
+	if _, isTag := ref.(name.Tag); err != nil && isTag {
 		return nil, fmt.Errorf("%s now points at %s: %w", ref, digest, err)
 	}
 	return v, err

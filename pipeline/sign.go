@@ -1,0 +1,105 @@
+package pipeline
+
+import (
+	"context"
+	"crypto"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"dagger/immutable/publish"
+	"dagger/immutable/sign"
+)
+
+// SignImage signs repo@digest with a PEM private key (cosign's encrypted
+// format, decrypted with password, or unencrypted PKCS#8/EC) and pushes the
+// signature the way cosign does (sha256-<hex>.sig, appended to existing
+// signatures). It returns the signature image's digest.
+func SignImage(ctx context.Context, repo, digest string, keyPEM, password []byte, o publish.Options) (string, error) {
+	key, err := sign.LoadPrivateKey(keyPEM, password)
+	if err != nil {
+		return "", err
+	}
+	r, ropts, err := remoteOptions(ctx, repo, o)
+	if err != nil {
+		return "", err
+	}
+	return sign.Sign(ctx, r, digest, key, ropts...)
+}
+
+// VerifySignature checks that ref (repo:tag or repo@digest; a tag is
+// resolved to the digest it points at now) carries a cosign signature made
+// with the PEM public key pubPEM over exactly that digest.
+func VerifySignature(ctx context.Context, ref string, pubPEM []byte, o publish.Options) (*sign.Verified, error) {
+	pub, err := sign.LoadPublicKey(pubPEM)
+	if err != nil {
+		return nil, err
+	}
+	var nopts []name.Option
+	if o.Insecure {
+		nopts = append(nopts, name.Insecure)
+	}
+	r, err := name.ParseReference(ref, nopts...)
+	if err != nil {
+		return nil, fmt.Errorf("image reference %q: %w (want e.g. localhost:5000/app:v1.2.3 or ...@sha256:...)", ref, err)
+	}
+	_, ropts, err := remoteOptions(ctx, r.Context().String(), o)
+	if err != nil {
+		return nil, err
+	}
+	return sign.VerifyRef(ctx, r, pub, ropts...)
+}
+
+// releaseSignature is the release's signing step: the signature is made
+// (and its digest known, for the record) before publishing and pushed
+// after. A nil *releaseSignature means the release is not signed.
+type releaseSignature struct {
+	sig   *sign.Signature
+	ropts []remote.Option
+}
+
+// signingKey loads o.SigningKey; nil when no key is given.
+func (o ReleaseOptions) signingKey() (crypto.Signer, error) {
+	if len(o.SigningKey) == 0 {
+		return nil, nil
+	}
+	key, err := sign.LoadPrivateKey(o.SigningKey, o.SigningPassword)
+	if err != nil {
+		return nil, fmt.Errorf("release: signing key: %w", err)
+	}
+	return key, nil
+}
+
+// newReleaseSignature signs o.Repo@digest with key, extending the
+// signatures already in the registry; nil key gives nil.
+func newReleaseSignature(ctx context.Context, o ReleaseOptions, key crypto.Signer, digest string) (*releaseSignature, error) {
+	if key == nil {
+		return nil, nil
+	}
+	r, ropts, err := remoteOptions(ctx, o.Repo, o.Publish)
+	if err != nil {
+		return nil, err
+	}
+	s, err := sign.New(ctx, r, digest, key, ropts...)
+	if err != nil {
+		return nil, err
+	}
+	return &releaseSignature{sig: s, ropts: ropts}, nil
+}
+
+// digest is the signature image's digest, "" when not signing.
+func (s *releaseSignature) digest() string {
+	if s == nil {
+		return ""
+	}
+	return s.sig.Digest.String()
+}
+
+// push writes the signature; a no-op when not signing.
+func (s *releaseSignature) push(ctx context.Context) error {
+	if s == nil {
+		return nil
+	}
+	return s.sig.Push(ctx, s.ropts...)
+}

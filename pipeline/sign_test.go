@@ -1,0 +1,81 @@
+package pipeline
+
+import (
+	"context"
+	"io"
+	"log"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"dagger/immutable/publish"
+	"dagger/immutable/sign"
+)
+
+// TestSignImage signs through the pipeline wrappers and the release step
+// against an in-memory registry.
+func TestSignImage(t *testing.T) {
+	ctx := context.Background()
+	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(s.Close)
+	repo := strings.TrimPrefix(s.URL, "http://") + "/app"
+	push := func() string {
+		img, err := random.Image(256, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tag, err := name.NewTag(repo + ":v1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := remote.Write(tag, img); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := img.Digest()
+		return d.String()
+	}
+	privPEM, pubPEM, err := sign.GenerateKeyPair([]byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := push()
+	o := ReleaseOptions{Repo: repo, SigningKey: privPEM, SigningPassword: []byte("pw")}
+	key, err := o.signingKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := newReleaseSignature(ctx, o, key, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.push(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v, err := VerifySignature(ctx, repo+":v1", pubPEM, publish.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.SignatureDigest != rs.digest() {
+		t.Errorf("signature digest %s, release recorded %s", v.SignatureDigest, rs.digest())
+	}
+	if sd, err := SignImage(ctx, repo, d, privPEM, []byte("pw"), publish.Options{}); err != nil || sd == rs.digest() {
+		t.Errorf("SignImage = %s, %v, want a new (appended) signature image", sd, err)
+	}
+	if _, err := (ReleaseOptions{SigningKey: privPEM, SigningPassword: []byte("nope")}).signingKey(); err == nil {
+		t.Error("signingKey with a wrong password succeeded")
+	}
+	if k, err := (ReleaseOptions{}).signingKey(); k != nil || err != nil {
+		t.Errorf("signingKey without a key = %v, %v, want nil, nil", k, err)
+	}
+
+	tampered := push()
+	_, err = VerifySignature(ctx, repo+":v1", pubPEM, publish.Options{})
+	if err == nil || !strings.Contains(err.Error(), "now points at "+tampered) {
+		t.Errorf("VerifySignature after retagging = %v, want it to name %s", err, tampered)
+	}
+}
