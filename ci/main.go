@@ -26,20 +26,22 @@ type verb struct {
 }
 
 var verbs = map[string]verb{
-	"up":       {cmdUp, "provision the Dagger engine, registry and base images (idempotent)"},
-	"env":      {cmdEnv, "print export lines for a shell: eval \"$(go run ./ci env)\""},
-	"down":     {cmdDown, "stop the engine and registry that up started"},
-	"test":     {cmdTest, "provision, then run the whole test suite (go test ./...)"},
-	"build":    {cmdBuild, "build the app into a normalized image and print its digest"},
-	"test-app": {cmdTestApp, "build, then run unit tests, lint, smoke test and image checks in parallel"},
-	"verify":   {cmdVerify, "build twice independently and compare digests"},
-	"publish":  {cmdPublish, "build and publish without the test gates (prefer release)"},
-	"release":  {cmdRelease, "build, run every gate, publish semver tags"},
-	"releases": {cmdReleases, "list published versions and where floating tags point"},
-	"rollback": {cmdRollback, "move floating tags back to an earlier release"},
-	"sbom":     {cmdSbom, "build and print the image's CycloneDX SBOM (or --digest: fetch an attached one)"},
-	"scan":     {cmdScan, "build, then scan the SBOM against an offline OSV advisory database"},
-	"bench":    {cmdBench, "measure the pipeline against baselines from the same run (ratios)"},
+	"up":               {cmdUp, "provision the Dagger engine, registry and base images (idempotent)"},
+	"env":              {cmdEnv, "print export lines for a shell: eval \"$(go run ./ci env)\""},
+	"down":             {cmdDown, "stop the engine and registry that up started"},
+	"test":             {cmdTest, "provision, then run the whole test suite (go test ./...)"},
+	"build":            {cmdBuild, "build the app into a normalized image and print its digest"},
+	"test-app":         {cmdTestApp, "build, then run unit tests, lint, smoke test and image checks in parallel"},
+	"verify":           {cmdVerify, "build twice independently and compare digests"},
+	"publish":          {cmdPublish, "build and publish without the test gates (prefer release)"},
+	"release":          {cmdRelease, "build, run every gate, publish semver tags"},
+	"releases":         {cmdReleases, "list published versions and where floating tags point"},
+	"rollback":         {cmdRollback, "move floating tags back to an earlier release"},
+	"sbom":             {cmdSbom, "build and print the image's CycloneDX SBOM (or --digest: fetch an attached one)"},
+	"scan":             {cmdScan, "build, then scan the SBOM against an offline OSV advisory database"},
+	"sign":             {cmdSign, "sign a published image with a cosign-compatible signature (--key, $COSIGN_PASSWORD)"},
+	"verify-signature": {cmdVerifySignature, "check a published image's cosign signature against a public key"},
+	"bench":            {cmdBench, "measure the pipeline against baselines from the same run (ratios)"},
 }
 
 func main() {

@@ -178,13 +178,21 @@ func release(ctx context.Context, verb string, args []string) error {
 	var bf buildFlags
 	var rf registryFlags
 	var sf scanFlags
-	if err := parse(verb, args, &bf, &rf, sf.register); err != nil {
+	var signKey string
+	if err := parse(verb, args, &bf, &rf, func(fs *flag.FlagSet) {
+		sf.register(fs)
+		fs.StringVar(&signKey, "sign-key", "", "sign the released image with this private key (cosign.key; password in $"+passwordEnv+")")
+	}); err != nil {
 		return err
 	}
 	if bf.version == "" {
 		return fmt.Errorf("--version is required, e.g. --version 1.4.0")
 	}
 	po, err := rf.options()
+	if err != nil {
+		return err
+	}
+	key, keyPassword, err := signingKey(signKey)
 	if err != nil {
 		return err
 	}
@@ -199,6 +207,7 @@ func release(ctx context.Context, verb string, args []string) error {
 	}
 	report, err := pipeline.Release(ctx, s.c, pipeline.ReleaseOptions{
 		Build: o, Repo: rf.repo, Publish: po, WorkDir: s.workDir, AdvisoryDB: sf.db, FailOn: sf.failOn,
+		SigningKey: key, SigningPassword: keyPassword,
 	})
 	if report != nil {
 		if bf.json {

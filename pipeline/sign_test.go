@@ -63,8 +63,8 @@ func TestSignImage(t *testing.T) {
 	if v.SignatureDigest != rs.digest() {
 		t.Errorf("signature digest %s, release recorded %s", v.SignatureDigest, rs.digest())
 	}
-	if sd, err := SignImage(ctx, repo, d, privPEM, []byte("pw"), publish.Options{}); err != nil || sd == rs.digest() {
-		t.Errorf("SignImage = %s, %v, want a new (appended) signature image", sd, err)
+	if got, sd, err := SignImage(ctx, repo+":v1", privPEM, []byte("pw"), publish.Options{}); err != nil || got != d || sd == rs.digest() {
+		t.Errorf("SignImage = %s, %s, %v, want %s and a new (appended) signature image", got, sd, err, d)
 	}
 	if _, err := (ReleaseOptions{SigningKey: privPEM, SigningPassword: []byte("nope")}).signingKey(); err == nil {
 		t.Error("signingKey with a wrong password succeeded")
