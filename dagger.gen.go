@@ -320,7 +320,21 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg failOn", err))
 				}
 			}
-			return (*Immutable).Release(&parent, ctx, version, registry, registryService, username, password, insecure, tagPrefix, format, advisoryDb, failOn)
+			var signingKey *dagger.Secret
+			if inputArgs["signingKey"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["signingKey"]), &signingKey)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg signingKey", err))
+				}
+			}
+			var signingPassword *dagger.Secret
+			if inputArgs["signingPassword"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["signingPassword"]), &signingPassword)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg signingPassword", err))
+				}
+			}
+			return (*Immutable).Release(&parent, ctx, version, registry, registryService, username, password, insecure, tagPrefix, format, advisoryDb, failOn, signingKey, signingPassword)
 		case "Releases":
 			var parent Immutable
 			err = json.Unmarshal(parentJSON, &parent)
@@ -475,6 +489,62 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Immutable).Scan(&parent, ctx, version, advisoryDb, failOn, format)
+		case "Sign":
+			var parent Immutable
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var ref string
+			if inputArgs["ref"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["ref"]), &ref)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg ref", err))
+				}
+			}
+			var key *dagger.Secret
+			if inputArgs["key"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["key"]), &key)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg key", err))
+				}
+			}
+			var keyPassword *dagger.Secret
+			if inputArgs["keyPassword"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["keyPassword"]), &keyPassword)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg keyPassword", err))
+				}
+			}
+			var registryService *dagger.Service
+			if inputArgs["registryService"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["registryService"]), &registryService)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryService", err))
+				}
+			}
+			var username string
+			if inputArgs["username"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
+				}
+			}
+			var password *dagger.Secret
+			if inputArgs["password"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
+				}
+			}
+			var insecure bool
+			if inputArgs["insecure"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["insecure"]), &insecure)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg insecure", err))
+				}
+			}
+			return (*Immutable).Sign(&parent, ctx, ref, key, keyPassword, registryService, username, password, insecure)
 		case "Test":
 			var parent Immutable
 			err = json.Unmarshal(parentJSON, &parent)
@@ -510,6 +580,55 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Immutable).Verify(&parent, ctx, version, format)
+		case "VerifySignature":
+			var parent Immutable
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var ref string
+			if inputArgs["ref"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["ref"]), &ref)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg ref", err))
+				}
+			}
+			var key *dagger.File
+			if inputArgs["key"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["key"]), &key)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg key", err))
+				}
+			}
+			var registryService *dagger.Service
+			if inputArgs["registryService"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["registryService"]), &registryService)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryService", err))
+				}
+			}
+			var username string
+			if inputArgs["username"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
+				}
+			}
+			var password *dagger.Secret
+			if inputArgs["password"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
+				}
+			}
+			var insecure bool
+			if inputArgs["insecure"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["insecure"]), &insecure)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg insecure", err))
+				}
+			}
+			return (*Immutable).VerifySignature(&parent, ctx, ref, key, registryService, username, password, insecure)
 		case "":
 			var parent Immutable
 			err = json.Unmarshal(parentJSON, &parent)

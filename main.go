@@ -22,6 +22,7 @@ import (
 
 	lib "dagger.io/dagger"
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 
 	"dagger/immutable/fixtures"
 	"dagger/immutable/internal/dagger"
@@ -228,7 +229,20 @@ func (m *Immutable) Release(
 	// +optional
 	// +default="high"
 	failOn string,
+	// Sign the published image with this private key (cosign.key from
+	// `cosign generate-key-pair`, or unencrypted PKCS#8/EC PEM), e.g.
+	// file:./cosign.key. Default: not signed.
+	// +optional
+	signingKey *dagger.Secret,
+	// Password of the signing key (what cosign reads from
+	// COSIGN_PASSWORD), e.g. env:COSIGN_PASSWORD.
+	// +optional
+	signingPassword *dagger.Secret,
 ) (string, error) {
+	key, keyPassword, err := secretKey(ctx, signingKey, signingPassword)
+	if err != nil {
+		return "", err
+	}
 	s, err := m.session(ctx)
 	if err != nil {
 		return "", err
@@ -247,6 +261,7 @@ func (m *Immutable) Release(
 	}
 	report, err := pipeline.Release(ctx, s.c, pipeline.ReleaseOptions{
 		Build: o, Repo: registry, Publish: po, WorkDir: s.workDir, AdvisoryDB: db, FailOn: failOn,
+		SigningKey: key, SigningPassword: keyPassword,
 	})
 	if err != nil && report != nil {
 		return "", fmt.Errorf("%w\n%s", err, render(report, "text"))
@@ -343,6 +358,84 @@ func (m *Immutable) Scan(
 		return "", fmt.Errorf("%w\n%s", err, out)
 	}
 	return out, nil
+}
+
+// Sign signs a published image with a cosign-compatible signature (cosign's
+// key-based "simple signing", stored as <repo>:sha256-<hex>.sig, appended
+// to existing signatures; no transparency log). `cosign verify --key
+// cosign.pub --insecure-ignore-tlog=true` accepts it. Returns the signed
+// digest and the signature image's digest.
+// +cache="never"
+func (m *Immutable) Sign(
+	ctx context.Context,
+	// Image to sign: repo@sha256:… or repo:tag (a tag is resolved to the
+	// digest it points at now).
+	ref string,
+	// Private key PEM: cosign.key (password below) or unencrypted
+	// PKCS#8/EC, e.g. file:./cosign.key.
+	key *dagger.Secret,
+	// Password of the key (cosign's COSIGN_PASSWORD), e.g.
+	// env:COSIGN_PASSWORD.
+	// +optional
+	keyPassword *dagger.Secret,
+	// The registry as a service (see release).
+	// +optional
+	registryService *dagger.Service,
+	// +optional
+	username string,
+	// +optional
+	password *dagger.Secret,
+	// +optional
+	insecure bool,
+) (string, error) {
+	pem, pw, err := secretKey(ctx, key, keyPassword)
+	if err != nil {
+		return "", err
+	}
+	po, err := registryOptions(ctx, repoOf(ref), registryService, username, password, insecure, "v")
+	if err != nil {
+		return "", err
+	}
+	digest, sig, err := pipeline.SignImage(ctx, ref, pem, pw, po)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("signed %s (%s)\nsignature: %s\n", ref, digest, sig), nil
+}
+
+// VerifySignature checks that an image carries a cosign signature made with
+// the public key over exactly its digest; a tag is resolved to the digest
+// it points at now, so an image pushed under a signed tag fails.
+// +cache="never"
+func (m *Immutable) VerifySignature(
+	ctx context.Context,
+	// Image to verify: repo:tag or repo@sha256:….
+	ref string,
+	// Public key PEM (cosign.pub).
+	key *dagger.File,
+	// The registry as a service (see release).
+	// +optional
+	registryService *dagger.Service,
+	// +optional
+	username string,
+	// +optional
+	password *dagger.Secret,
+	// +optional
+	insecure bool,
+) (string, error) {
+	pub, err := key.Contents(ctx)
+	if err != nil {
+		return "", err
+	}
+	po, err := registryOptions(ctx, repoOf(ref), registryService, username, password, insecure, "v")
+	if err != nil {
+		return "", err
+	}
+	v, err := pipeline.VerifySignature(ctx, ref, []byte(pub), po)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("verified %s: %d of %d signatures valid\nsignatures: %s (%s)\n", v.Ref, v.Valid, v.Total, v.Tag, v.SignatureDigest), nil
 }
 
 // Releases lists the published versions, newest first, with digests and
@@ -517,6 +610,36 @@ func registryOptions(ctx context.Context, registry string, svc *dagger.Service, 
 	}
 	o.Transport = pipeline.TunnelTransport(host, endpoint)
 	return o, nil
+}
+
+// secretKey reads a PEM key and its optional password from secrets (nil
+// key gives nil). Their values are never logged.
+func secretKey(ctx context.Context, key, password *dagger.Secret) (pem, pw []byte, err error) {
+	if key == nil {
+		return nil, nil, nil
+	}
+	k, err := key.Plaintext(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the signing key secret: %w", err)
+	}
+	if password != nil {
+		p, err := password.Plaintext(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading the signing key password secret: %w", err)
+		}
+		pw = []byte(p)
+	}
+	return []byte(k), pw, nil
+}
+
+// repoOf is the repository of an image reference ("" if it does not parse;
+// the caller's own parsing reports the error).
+func repoOf(ref string) string {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return ""
+	}
+	return r.Context().Name()
 }
 
 // render formats a report as text (its Format method) or as JSON.
