@@ -60,7 +60,7 @@ func buildCosign(ctx context.Context) (string, error) {
 			proxy = "file://" + filepath.Clean(local) + "," + proxy
 		}
 	}
-	cmd.Env = append(os.Environ(), "GOPROXY="+proxy, "GOWORK=off", "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
+	cmd.Env = append(os.Environ(), "GOPROXY="+proxy, "GOWORK=off", "CGO_ENABLED=0")
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building cosign %s: %w: %s", version, err, out)
