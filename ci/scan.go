@@ -50,20 +50,15 @@ func cmdSbom(ctx context.Context, args []string) error {
 			return err
 		}
 	} else {
-		s, err := connect(ctx, bf.progress)
-		if err != nil {
+		err := withBuild(ctx, &bf, func(s *session, o pipeline.BuildOptions) error {
+			b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
+			if err != nil {
+				return err
+			}
+			bom, err = pipeline.SBOM(b, img, "")
 			return err
-		}
-		defer s.Close()
-		o, err := bf.options(s.c)
+		})
 		if err != nil {
-			return err
-		}
-		b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
-		if err != nil {
-			return err
-		}
-		if bom, err = pipeline.SBOM(b, img, ""); err != nil {
 			return err
 		}
 	}
@@ -85,33 +80,19 @@ func cmdScan(ctx context.Context, args []string) error {
 	if sf.db == "" {
 		return fmt.Errorf("--advisory-db is required (a directory or .zip of OSV JSON)")
 	}
-	s, err := connect(ctx, bf.progress)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	o, err := bf.options(s.c)
-	if err != nil {
-		return err
-	}
-	b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
-	if err != nil {
-		return err
-	}
-	bom, err := pipeline.SBOM(b, img, "")
-	if err != nil {
-		return err
-	}
-	report, err := pipeline.Scan(bom, sf.db, sf.failOn)
-	if err != nil {
-		return err
-	}
-	if bf.json {
-		if err := printJSON(report); err != nil {
+	return withBuild(ctx, &bf, func(s *session, o pipeline.BuildOptions) error {
+		b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
+		if err != nil {
 			return err
 		}
-	} else {
-		report.Format(os.Stdout)
-	}
-	return report.Err()
+		bom, err := pipeline.SBOM(b, img, "")
+		if err != nil {
+			return err
+		}
+		report, err := pipeline.Scan(bom, sf.db, sf.failOn)
+		if err != nil {
+			return err
+		}
+		return emit(bf.json, report)
+	})
 }

@@ -53,6 +53,38 @@ func connect(ctx context.Context, progress bool) (*session, error) {
 	return &session{c: c, workDir: dir}, nil
 }
 
+// withBuild connects (see connect), resolves the build flags and runs fn.
+func withBuild(ctx context.Context, bf *buildFlags, fn func(s *session, o pipeline.BuildOptions) error) error {
+	s, err := connect(ctx, bf.progress)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	o, err := bf.options(s.c)
+	if err != nil {
+		return err
+	}
+	return fn(s, o)
+}
+
+// report is a stage's report: text with Format, JSON by its fields.
+type report interface {
+	Format(io.Writer)
+	Err() error
+}
+
+// emit prints r as JSON or text and returns r.Err().
+func emit(asJSON bool, r report) error {
+	if asJSON {
+		if err := printJSON(r); err != nil {
+			return err
+		}
+	} else {
+		r.Format(os.Stdout)
+	}
+	return r.Err()
+}
+
 func (s *session) Close() {
 	os.RemoveAll(s.workDir)
 	s.c.Close()
@@ -87,29 +119,22 @@ func cmdBuild(ctx context.Context, args []string) error {
 	}); err != nil {
 		return err
 	}
-	s, err := connect(ctx, bf.progress)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	o, err := bf.options(s.c)
-	if err != nil {
-		return err
-	}
-	b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
-	if err != nil {
-		return err
-	}
-	if out != "" {
-		if err := copyFile(img.Tarball, out); err != nil {
+	return withBuild(ctx, &bf, func(s *session, o pipeline.BuildOptions) error {
+		b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
+		if err != nil {
 			return err
 		}
-	}
-	if bf.json {
-		return printJSON(map[string]any{"digest": img.Digest, "labels": b.Labels, "node": b.NodeVersion, "entrypoint": b.App.Entrypoint})
-	}
-	fmt.Println(img.Digest)
-	return nil
+		if out != "" {
+			if err := copyFile(img.Tarball, out); err != nil {
+				return err
+			}
+		}
+		if bf.json {
+			return printJSON(map[string]any{"digest": img.Digest, "labels": b.Labels, "node": b.NodeVersion, "entrypoint": b.App.Entrypoint})
+		}
+		fmt.Println(img.Digest)
+		return nil
+	})
 }
 
 func cmdTestApp(ctx context.Context, args []string) error {
@@ -117,28 +142,13 @@ func cmdTestApp(ctx context.Context, args []string) error {
 	if err := parse("test-app", args, &bf, nil, nil); err != nil {
 		return err
 	}
-	s, err := connect(ctx, bf.progress)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	o, err := bf.options(s.c)
-	if err != nil {
-		return err
-	}
-	b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
-	if err != nil {
-		return err
-	}
-	report := pipeline.Test(ctx, s.c, b, img)
-	if bf.json {
-		if err := printJSON(report); err != nil {
+	return withBuild(ctx, &bf, func(s *session, o pipeline.BuildOptions) error {
+		b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
+		if err != nil {
 			return err
 		}
-	} else {
-		report.Format(os.Stdout)
-	}
-	return report.Err()
+		return emit(bf.json, pipeline.Test(ctx, s.c, b, img))
+	})
 }
 
 func cmdVerify(ctx context.Context, args []string) error {
@@ -146,27 +156,13 @@ func cmdVerify(ctx context.Context, args []string) error {
 	if err := parse("verify", args, &bf, nil, nil); err != nil {
 		return err
 	}
-	s, err := connect(ctx, bf.progress)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	o, err := bf.options(s.c)
-	if err != nil {
-		return err
-	}
-	report, err := pipeline.Verify(ctx, s.c, o, s.workDir, nil)
-	if err != nil {
-		return err
-	}
-	if bf.json {
-		if err := printJSON(report); err != nil {
+	return withBuild(ctx, &bf, func(s *session, o pipeline.BuildOptions) error {
+		report, err := pipeline.Verify(ctx, s.c, o, s.workDir, nil)
+		if err != nil {
 			return err
 		}
-	} else {
-		report.Format(os.Stdout)
-	}
-	return report.Err()
+		return emit(bf.json, report)
+	})
 }
 
 func cmdRelease(ctx context.Context, args []string) error {
@@ -329,19 +325,12 @@ func cmdBench(ctx context.Context, args []string) error {
 	if err := parse("bench", args, &bf, nil, nil); err != nil {
 		return err
 	}
-	s, err := connect(ctx, bf.progress)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	o, err := bf.options(s.c)
-	if err != nil {
-		return err
-	}
-	rows, err := bench.Run(ctx, s.c, o, bf.source, s.workDir)
-	if err != nil {
-		return err
-	}
-	bench.Format(os.Stdout, rows)
-	return nil
+	return withBuild(ctx, &bf, func(s *session, o pipeline.BuildOptions) error {
+		rows, err := bench.Run(ctx, s.c, o, bf.source, s.workDir)
+		if err != nil {
+			return err
+		}
+		bench.Format(os.Stdout, rows)
+		return nil
+	})
 }
