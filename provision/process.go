@@ -47,11 +47,7 @@ func writePid(path string, pid int) error {
 
 // alive reports whether pid runs (not a zombie) and its command line contains match.
 func alive(pid int, match string) bool {
-	if pid <= 0 {
-		return false
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil || processState(stat) == "Z" {
+	if !exists(pid) {
 		return false
 	}
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
@@ -59,6 +55,18 @@ func alive(pid int, match string) bool {
 		return false
 	}
 	return bytes.Contains(cmdline, []byte(match))
+}
+
+// exists reports whether pid is a process that has not exited. Unlike
+// alive it ignores the command line, which is briefly empty right after a
+// fork+exec: the kernel lets the parent go on before the new program's
+// arguments are in place.
+func exists(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	return err == nil && processState(stat) != "Z"
 }
 
 // processState returns the state letter of a /proc/<pid>/stat line.
@@ -117,7 +125,7 @@ func (d daemon) waitReady(ctx context.Context, pid int, timeout time.Duration, r
 	defer cancel()
 	var last error
 	for {
-		if !alive(pid, d.match) {
+		if !exists(pid) {
 			return fmt.Errorf("%s exited during start-up; %s", d.name, d.logTail())
 		}
 		if last = ready(); last == nil {
