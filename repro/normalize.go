@@ -33,11 +33,11 @@ import (
 // are kept as they are; the caller sets org.opencontainers.image.created
 // from the same epoch.
 //
-// History entries of the rewritten layers (and the empty ones between
-// them) lose created_by, author and comment: Dagger writes its own
-// operation names there, and they change when it replays an operation from
-// its cache ("rehydrated persisted snapshot" instead of
-// "Directory.withDirectory").
+// Every history entry loses created_by, author and comment: Dagger writes
+// its own operation names there, for the base's layers too, and they change
+// when it replays an operation from its cache ("rehydrated persisted
+// snapshot" instead of "Directory.withDirectory" or "import image layer
+// sha256:…").
 //
 // The config is re-encoded through v1.ConfigFile, as mutate.Time does:
 // fields go-containerregistry does not model are dropped.
@@ -106,7 +106,7 @@ func Normalize(img v1.Image, epoch time.Time, opts ...Option) (v1.Image, error) 
 	for i := range cf.History {
 		cf.History[i].Created = v1.Time{Time: epoch}
 	}
-	clearBuildHistory(cf.History, skip)
+	clearHistoryText(cf.History)
 	cf.RootFS.Type = "layers"
 	cf.RootFS.DiffIDs = make([]v1.Hash, len(out))
 	for i, l := range out {
@@ -162,16 +162,10 @@ func sharedPrefix(base, img v1.Image) (int, error) {
 	return len(b), nil
 }
 
-// clearBuildHistory empties created_by, author and comment of the history
-// entries after the one that adds the skip-th layer.
-func clearBuildHistory(history []v1.History, skip int) {
-	layers := 0
+// clearHistoryText empties created_by, author and comment of every history
+// entry.
+func clearHistoryText(history []v1.History) {
 	for i := range history {
-		if layers >= skip {
-			history[i].CreatedBy, history[i].Author, history[i].Comment = "", "", ""
-		}
-		if !history[i].EmptyLayer {
-			layers++
-		}
+		history[i].CreatedBy, history[i].Author, history[i].Comment = "", "", ""
 	}
 }

@@ -270,20 +270,19 @@ func TestNormalizeErrors(t *testing.T) {
 	}
 }
 
-func TestClearBuildHistory(t *testing.T) {
+func TestClearHistoryText(t *testing.T) {
 	h := []v1.History{
-		{CreatedBy: "base layer"},
-		{CreatedBy: "base env", EmptyLayer: true},
+		{CreatedBy: "import image layer sha256:0575", EmptyLayer: false},
 		{CreatedBy: "Directory.withDirectory", Comment: "x"},
-		{CreatedBy: "rehydrated persisted snapshot", Author: "dagger"},
+		{CreatedBy: "rehydrated persisted snapshot", Author: "dagger", EmptyLayer: true},
 	}
-	clearBuildHistory(h, 1)
-	if h[0].CreatedBy != "base layer" {
-		t.Errorf("base layer history changed: %+v", h[0])
-	}
-	for i, e := range h[1:] {
+	clearHistoryText(h)
+	for i, e := range h {
 		if e.CreatedBy != "" || e.Author != "" || e.Comment != "" {
-			t.Errorf("history[%d] = %+v, want created_by, author, comment cleared", i+1, e)
+			t.Errorf("history[%d] = %+v, want created_by, author, comment cleared", i, e)
 		}
+	}
+	if !h[2].EmptyLayer || h[0].EmptyLayer {
+		t.Errorf("empty_layer flags changed: %+v", h)
 	}
 }
