@@ -37,7 +37,7 @@ const (
 	// /var/lib/dpkg/status.d for scanners.
 	runtimeOSRelease = "PRETTY_NAME=\"immutable node-runtime (Debian 12 libraries, no shell)\"\n" +
 		"NAME=\"immutable node-runtime\"\nID=immutable-node-runtime\nVERSION_ID=\"12\"\n"
-	nsswitch     = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n"
+	nsswitch = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n"
 )
 
 // runtimeRootfs unpacks the debs and adds the generated files.
