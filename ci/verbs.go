@@ -165,17 +165,13 @@ func cmdVerify(ctx context.Context, args []string) error {
 	})
 }
 
+// cmdRelease runs the gated release: build, every gate, publish.
 func cmdRelease(ctx context.Context, args []string) error {
-	return release(ctx, "release", args)
-}
-
-// release runs the gated release: build, every gate, publish.
-func release(ctx context.Context, verb string, args []string) error {
 	var bf buildFlags
 	var rf registryFlags
 	var sf scanFlags
 	var signKey string
-	if err := parse(verb, args, &bf, &rf, func(fs *flag.FlagSet) {
+	if err := parse("release", args, &bf, &rf, func(fs *flag.FlagSet) {
 		sf.register(fs)
 		fs.StringVar(&signKey, "sign-key", "", "sign the released image with this private key (cosign.key; password in $"+passwordEnv+")")
 	}); err != nil {
@@ -192,29 +188,22 @@ func release(ctx context.Context, verb string, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := connect(ctx, bf.progress)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	o, err := bf.options(s.c)
-	if err != nil {
-		return err
-	}
-	report, err := pipeline.Release(ctx, s.c, pipeline.ReleaseOptions{
-		Build: o, Repo: rf.repo, Publish: po, WorkDir: s.workDir, AdvisoryDB: sf.db, FailOn: sf.failOn,
-		SigningKey: key, SigningPassword: keyPassword,
-	})
-	if report != nil {
-		if bf.json {
-			if jerr := printJSON(report); jerr != nil {
-				return jerr
+	return withBuild(ctx, &bf, func(s *session, o pipeline.BuildOptions) error {
+		report, err := pipeline.Release(ctx, s.c, pipeline.ReleaseOptions{
+			Build: o, Repo: rf.repo, Publish: po, WorkDir: s.workDir, AdvisoryDB: sf.db, FailOn: sf.failOn,
+			SigningKey: key, SigningPassword: keyPassword,
+		})
+		if report != nil {
+			if bf.json {
+				if jerr := printJSON(report); jerr != nil {
+					return jerr
+				}
+			} else {
+				report.Format(os.Stdout)
 			}
-		} else {
-			report.Format(os.Stdout)
 		}
-	}
-	return err
+		return err
+	})
 }
 
 // cmdPublish publishes an image built earlier (`build --output image.tar`)
