@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"sort"
 	"strings"
 
+	"dagger/immutable/internal/testenv"
 	"dagger/immutable/provision"
 )
 
@@ -37,8 +39,32 @@ func cmdTest(ctx context.Context, args []string) error {
 	}
 	goArgs = append(goArgs, pkgs...)
 	fmt.Fprintf(os.Stderr, "==> go %s\n", strings.Join(goArgs, " "))
+	summary, err := os.CreateTemp("", "immutable-summary-*.txt")
+	if err != nil {
+		return err
+	}
+	summary.Close()
+	defer os.Remove(summary.Name())
 	cmd := exec.CommandContext(ctx, "go", goArgs...)
 	cmd.Env = append(os.Environ(), cfg.Env()...)
+	cmd.Env = append(cmd.Env, testenv.SummaryEnv+"="+summary.Name())
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	return cmd.Run()
+	err = cmd.Run()
+	printSummary(summary.Name())
+	return err
+}
+
+// printSummary prints the reliability suite's summary lines, sorted, if
+// any test wrote one.
+func printSummary(path string) {
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) == 0 {
+		return
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	sort.Strings(lines)
+	fmt.Println("==> guarantees")
+	for _, l := range lines {
+		fmt.Println("    " + l)
+	}
 }
