@@ -2,7 +2,6 @@ package nodeapp
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -46,11 +45,11 @@ type packageJSON struct {
 func Inspect(files Files, entrypoint string) (*App, error) {
 	raw, ok := files["package.json"]
 	if !ok {
-		return nil, errors.New("package.json not found in the source directory: the build needs a Node.js project root (pass --source <dir with package.json>)")
+		return nil, fmt.Errorf("%w not found in the source directory: the build needs a Node.js project root (pass --source <dir with package.json>)", ErrPackageJSON)
 	}
 	var pkg packageJSON
 	if err := json.Unmarshal(raw, &pkg); err != nil {
-		return nil, fmt.Errorf("package.json is not valid JSON: %w", err)
+		return nil, fmt.Errorf("%w is not valid JSON: %w", ErrPackageJSON, err)
 	}
 	if err := checkPackageManager(files, pkg.PackageManager); err != nil {
 		return nil, err
@@ -86,11 +85,11 @@ func resolveEntrypoint(pkg packageJSON, override string) (string, error) {
 		entry = startScriptFile(pkg.Scripts["start"])
 	}
 	if entry == "" {
-		return "", errors.New(`cannot tell which file starts the app: set "main" in package.json, a "start" script of the form "node <file>", or pass --entrypoint <file>`)
+		return "", fmt.Errorf(`%w: cannot tell which file starts the app: set "main" in package.json, a "start" script of the form "node <file>", or pass --entrypoint <file>`, ErrEntrypoint)
 	}
 	clean := path.Clean(strings.TrimPrefix(entry, "./"))
 	if path.IsAbs(clean) || strings.HasPrefix(clean, "..") {
-		return "", fmt.Errorf("entrypoint %q must be a file inside the app directory", entry)
+		return "", fmt.Errorf("%w %q must be a file inside the app directory", ErrEntrypoint, entry)
 	}
 	return clean, nil
 }
@@ -108,11 +107,11 @@ func startScriptFile(script string) string {
 func checkPackageManager(files Files, packageManager string) error {
 	for _, lock := range []string{"yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock"} {
 		if _, ok := files[lock]; ok {
-			return fmt.Errorf("found %s: only npm projects are supported (package-lock.json, built with `npm ci`); generate one with `npm install --package-lock-only` and remove %s", lock, lock)
+			return fmt.Errorf("%w: found %s: only npm projects are supported (package-lock.json, built with `npm ci`); generate one with `npm install --package-lock-only` and remove %s", ErrPackageManager, lock, lock)
 		}
 	}
 	if packageManager != "" && !strings.HasPrefix(packageManager, "npm@") {
-		return fmt.Errorf("package.json packageManager is %q: only npm is supported", packageManager)
+		return fmt.Errorf("%w: package.json packageManager is %q: only npm is supported", ErrPackageManager, packageManager)
 	}
 	return nil
 }

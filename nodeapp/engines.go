@@ -19,10 +19,10 @@ func (a *App) CheckEngines(nodeVersion string) error {
 	}
 	c, err := semver.NewConstraint(a.EnginesNode)
 	if err != nil {
-		return fmt.Errorf("package.json engines.node %q is not a valid range: %w", a.EnginesNode, err)
+		return fmt.Errorf("package.json %w %q is not a valid range: %w", ErrEngines, a.EnginesNode, err)
 	}
 	if !c.Check(v) {
-		return fmt.Errorf("package.json engines.node is %q but the base image has node %s: choose a base with a matching Node version or change engines.node", a.EnginesNode, v)
+		return fmt.Errorf("package.json %w is %q but the base image has node %s: choose a base with a matching Node version or change engines.node", ErrEngines, a.EnginesNode, v)
 	}
 	return nil
 }

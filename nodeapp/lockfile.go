@@ -2,7 +2,6 @@ package nodeapp
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -23,25 +22,25 @@ type lockJSON struct {
 func CheckLockfile(files Files) error {
 	rawLock, ok := files["package-lock.json"]
 	if !ok {
-		return errors.New("package-lock.json not found: dependencies are installed only from a lockfile (`npm ci`); create it with `npm install --package-lock-only` and commit it")
+		return fmt.Errorf("%w not found: dependencies are installed only from a lockfile (`npm ci`); create it with `npm install --package-lock-only` and commit it", ErrLockfile)
 	}
 	var pkg packageJSON
 	if err := json.Unmarshal(files["package.json"], &pkg); err != nil {
-		return fmt.Errorf("package.json is not valid JSON: %w", err)
+		return fmt.Errorf("%w is not valid JSON: %w", ErrPackageJSON, err)
 	}
 	var lock lockJSON
 	if err := json.Unmarshal(rawLock, &lock); err != nil {
-		return fmt.Errorf("package-lock.json is not valid JSON: %w", err)
+		return fmt.Errorf("%w is not valid JSON: %w", ErrLockfile, err)
 	}
 	if lock.LockfileVersion < 2 {
-		return fmt.Errorf("package-lock.json has lockfileVersion %d: regenerate it with npm 7 or later (`npm install --package-lock-only`)", lock.LockfileVersion)
+		return fmt.Errorf("%w has lockfileVersion %d: regenerate it with npm 7 or later (`npm install --package-lock-only`)", ErrLockfile, lock.LockfileVersion)
 	}
 	root := lock.Packages[""]
 	var problems []string
 	problems = append(problems, compareDeps("dependencies", pkg.Dependencies, root.Dependencies)...)
 	problems = append(problems, compareDeps("devDependencies", pkg.DevDependencies, root.DevDependencies)...)
 	if len(problems) > 0 {
-		return fmt.Errorf("package-lock.json is out of sync with package.json: %s; run `npm install` and commit the updated lockfile", strings.Join(problems, "; "))
+		return fmt.Errorf("%w is out of sync with package.json: %s; run `npm install` and commit the updated lockfile", ErrLockfile, strings.Join(problems, "; "))
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"dagger.io/dagger"
 	"github.com/google/go-containerregistry/pkg/name"
+	"golang.org/x/sync/errgroup"
 
 	"dagger/immutable/nodeapp"
 )
@@ -191,6 +192,18 @@ func builderContainer(c *dagger.Client, o BuildOptions) *dagger.Container {
 // baseNodeVersions returns the builder's Node version and checks the runtime
 // base has the same one: native addons are built for the builder's ABI.
 func baseNodeVersions(ctx context.Context, c *dagger.Client, o BuildOptions, builder *dagger.Container) (string, error) {
+	var g errgroup.Group
+	for role, ref := range map[string]string{"runtime": o.RuntimeBase, "builder": o.BuilderBase} {
+		g.Go(func() error {
+			if _, err := c.Container().From(ref).Sync(ctx); err != nil {
+				return fmt.Errorf("build: %w: %s base %s cannot be pulled (does that digest exist in the repository?): %w", ErrBaseUnavailable, role, ref, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return "", err
+	}
 	bv, err := builder.WithExec([]string{"node", "--version"}).Stdout(ctx)
 	if err != nil {
 		return "", fmt.Errorf("build: builder base %s: running node --version: %w", o.BuilderBase, err)
@@ -211,18 +224,18 @@ func baseNodeVersions(ctx context.Context, c *dagger.Client, o BuildOptions, bui
 // reference by tag alone is refused unless allowUnpinned, then "" is returned.
 func checkPinned(role, ref string, allowUnpinned bool) (string, error) {
 	if ref == "" {
-		return "", fmt.Errorf("build: no %s base image given", role)
+		return "", fmt.Errorf("build: %w: no %s base image given", ErrInvalidBase, role)
 	}
 	if d, err := name.NewDigest(ref); err == nil {
 		return d.DigestStr(), nil
 	}
 	if _, err := name.ParseReference(ref); err != nil {
-		return "", fmt.Errorf("build: %s base %q is not an image reference: %w", role, ref, err)
+		return "", fmt.Errorf("build: %w: %s base %q: %w", ErrInvalidBase, role, ref, err)
 	}
 	if allowUnpinned {
 		return "", nil
 	}
-	return "", fmt.Errorf("build: %s base %q is not pinned by digest: use %s@sha256:<digest> (e.g. `crane digest %s`), or pass --allow-unpinned-base to experiment", role, ref, ref, ref)
+	return "", fmt.Errorf("build: %w: %s base %q: use %s@sha256:<digest> (e.g. `crane digest %s`), or pass --allow-unpinned-base to experiment", ErrUnpinnedBase, role, ref, ref, ref)
 }
 
 // manifestFiles are the files the build reads before it starts.
@@ -232,6 +245,9 @@ func readManifests(ctx context.Context, src *dagger.Directory) (nodeapp.Files, e
 	entries, err := src.Entries(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("build: reading source directory: %w", err)
+	}
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("build: %w: pass --source <dir with package.json and package-lock.json>", ErrEmptySource)
 	}
 	present := map[string]bool{}
 	for _, e := range entries {

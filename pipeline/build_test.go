@@ -21,7 +21,7 @@ func TestBuildBadInputs(t *testing.T) {
 	}{
 		{"unpinned runtime base", func(t *testing.T, dir string, o *pipeline.BuildOptions) {
 			o.RuntimeBase = "node:24-bookworm-slim"
-		}, "is not pinned by digest: use node:24-bookworm-slim@sha256:<digest>"},
+		}, `not pinned by digest: runtime base "node:24-bookworm-slim": use node:24-bookworm-slim@sha256:<digest>`},
 		{"missing package.json", func(t *testing.T, dir string, o *pipeline.BuildOptions) {
 			os.Remove(filepath.Join(dir, "package.json"))
 		}, "package.json not found"},

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"dagger.io/dagger"
-	"github.com/google/go-containerregistry/pkg/name"
 	"golang.org/x/sync/errgroup"
 
 	"dagger/immutable/checks"
@@ -81,8 +80,10 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 	if err != nil {
 		return nil, err
 	}
-	if _, err := name.NewRepository(o.Repo); err != nil {
-		return nil, fmt.Errorf("release: registry repository %q: %w (want e.g. localhost:5000/my-app)", o.Repo, err)
+	// Fail in seconds, before building, on a bad repository name, an
+	// unreachable registry or refused credentials.
+	if err := publish.Check(ctx, o.Repo, o.Build.Version, o.Publish); err != nil {
+		return nil, fmt.Errorf("release: %w; nothing was published", err)
 	}
 	r := &ReleaseReport{Version: o.Build.Version, Repo: o.Repo}
 	defer func() { r.Wall = time.Since(start) }()
@@ -91,7 +92,7 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 	b, img, err := BuildImage(ctx, c, o.Build, o.WorkDir)
 	r.Gates = append(r.Gates, gate("build", time.Since(t0), err))
 	if err != nil {
-		return r, fmt.Errorf("release blocked at gate build: %w; nothing was published", err)
+		return r, &GateError{Gates: []string{"build"}, Err: err}
 	}
 	r.Digest = img.Digest
 
@@ -122,7 +123,7 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 	r.Gates = append(r.Gates, sg.gate)
 	r.Scan = sg.report
 	if failed := failedGates(r.Gates); len(failed) > 0 {
-		return r, fmt.Errorf("release blocked: gate %s failed; nothing was published", strings.Join(failed, ", "))
+		return r, &GateError{Gates: failed}
 	}
 
 	// The signature is made before publishing, so a bad key or registry
@@ -130,7 +131,7 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 	sig, err := newReleaseSignature(ctx, o, key, img.Digest)
 	if err != nil {
 		r.Gates = append(r.Gates, gate("sign", 0, err))
-		return r, fmt.Errorf("release blocked at gate sign: %w; nothing was published", err)
+		return r, &GateError{Gates: []string{"sign"}, Err: err}
 	}
 	rec := publish.Record{
 		BaseDigests:     map[string]string{"runtime": o.Build.RuntimeBase, "builder": o.Build.BuilderBase},

@@ -54,7 +54,8 @@ type Floating struct {
 // Releases lists the releases of repo with their digests and dates, newest
 // first, where each floating tag points, and the rollbacks. Tags that are not
 // version, floating or record tags under o.TagPrefix are ignored.
-func Releases(ctx context.Context, repo string, o Options) (*History, error) {
+func Releases(ctx context.Context, repo string, o Options) (_ *History, err error) {
+	defer func() { err = classify(err) }()
 	c, err := newClient(ctx, repo, o)
 	if err != nil {
 		return nil, err

@@ -96,7 +96,7 @@ func newClient(ctx context.Context, repo string, o Options) (*client, error) {
 	}
 	r, err := name.NewRepository(repo, nopts...)
 	if err != nil {
-		return nil, fmt.Errorf("repository %q: %w; want e.g. localhost:5000/my-app (no tag or digest)", repo, err)
+		return nil, fmt.Errorf("%w %q: %w; want e.g. localhost:5000/my-app (lower case, no tag or digest)", ErrInvalidRepository, repo, err)
 	}
 	base := o.Transport
 	if base == nil {

@@ -58,7 +58,8 @@ type Result struct {
 //
 // On error nothing that any tag points at is partial; re-running Publish with
 // the same image either finishes the release or reports it complete.
-func Publish(ctx context.Context, repo string, img v1.Image, version string, rec Record, o Options) (*Result, error) {
+func Publish(ctx context.Context, repo string, img v1.Image, version string, rec Record, o Options) (_ *Result, err error) {
+	defer func() { err = classify(err) }()
 	c, err := newClient(ctx, repo, o)
 	if err != nil {
 		return nil, err
@@ -95,8 +96,8 @@ func Publish(ctx context.Context, repo string, img v1.Image, version string, rec
 		return nil, err
 	}
 	if cur != nil && cur.Digest != digest {
-		return nil, fmt.Errorf("version %s is already released as %s@%s; refusing to publish %s under the same tag (version tags are immutable: release a new version instead)",
-			v, c.repo.Tag(versionTag), cur.Digest, digest)
+		return nil, fmt.Errorf("%w: version %s is already released as %s@%s; refusing to publish %s under the same tag (version tags are immutable: release a new version instead)",
+			ErrVersionExists, v, c.repo.Tag(versionTag), cur.Digest, digest)
 	}
 	recordTag := releaseRecordTag(versionTag)
 	res.RecordTag = recordTag

@@ -17,7 +17,8 @@ import (
 // explained in Result.Kept. Rolling back to a version that was never
 // released, or to a prerelease, is refused. When nothing needs to move the
 // result has no Moved tags and no record is written.
-func Rollback(ctx context.Context, repo, to string, o Options) (*Result, error) {
+func Rollback(ctx context.Context, repo, to string, o Options) (_ *Result, err error) {
+	defer func() { err = classify(err) }()
 	c, err := newClient(ctx, repo, o)
 	if err != nil {
 		return nil, err

@@ -23,11 +23,11 @@ func ParseVersion(version string) (*semver.Version, error) {
 	s := strings.TrimPrefix(strings.TrimSpace(version), "v")
 	v, err := semver.StrictNewVersion(s)
 	if err != nil {
-		return nil, fmt.Errorf("invalid version %q: %v; want e.g. 1.4.0 or v1.4.0 (prerelease: 1.4.0-rc.1)", version, err)
+		return nil, fmt.Errorf("%w %q: %v; want e.g. 1.4.0 or v1.4.0 (prerelease: 1.4.0-rc.1)", ErrInvalidVersion, version, err)
 	}
 	if v.Metadata() != "" {
-		return nil, fmt.Errorf("invalid version %q: build metadata %q is not allowed (image tags cannot contain '+', and 1.4.0+a and 1.4.0+b would be one version); want e.g. 1.4.0 or v1.4.0",
-			version, "+"+v.Metadata())
+		return nil, fmt.Errorf("%w %q: build metadata %q is not allowed (image tags cannot contain '+', and 1.4.0+a and 1.4.0+b would be one version); want e.g. 1.4.0 or v1.4.0",
+			ErrInvalidVersion, version, "+"+v.Metadata())
 	}
 	return v, nil
 }
@@ -48,7 +48,7 @@ func Tags(version string, prefix string) (versionTag string, floating []string, 
 	}
 	versionTag = prefix + v.String()
 	if _, err := name.NewTag("example.com/x:"+versionTag, name.StrictValidation); err != nil {
-		return "", nil, fmt.Errorf("version %q: tag %q is not a valid image tag: %w", version, versionTag, err)
+		return "", nil, fmt.Errorf("%w %q: tag %q is not a valid image tag: %w", ErrInvalidVersion, version, versionTag, err)
 	}
 	if v.Prerelease() != "" {
 		return versionTag, nil, nil
