@@ -62,6 +62,14 @@
 // maintain a sha256-<hex> referrers fallback tag on registries without the
 // referrers API (the distribution registry), cluttering the tag list.
 //
-// Publishing is not safe against concurrent publishers of the same repository:
-// registries offer no compare-and-swap on tags.
+// # Concurrency
+//
+// Publish and Rollback hold an exclusive per-repository lock (an flock in
+// Options.LockDir) from the plan to the last tag, so concurrent releases on
+// one host are serialized: two releases of the same version give one
+// release and one no-op (same digest) or refusal (another digest), and
+// releases of different versions leave the floating tags at the highest.
+// Registries offer no compare-and-swap on tags, so publishers on different
+// hosts must be serialized by the CI system (the release workflow uses a
+// concurrency group per repository).
 package publish

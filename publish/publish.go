@@ -68,6 +68,11 @@ func Publish(ctx context.Context, repo string, img v1.Image, version string, rec
 	if err != nil {
 		return nil, err
 	}
+	lock, err := c.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.unlock()
 	v, _ := ParseVersion(version)
 	digest, err := img.Digest()
 	if err != nil {

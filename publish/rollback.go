@@ -31,6 +31,11 @@ func Rollback(ctx context.Context, repo, to string, o Options) (_ *Result, err e
 	if v.Prerelease() != "" {
 		return nil, fmt.Errorf("rollback to %s: prereleases carry no floating tags; roll back to a release such as %d.%d.%d", v, v.Major(), v.Minor(), v.Patch())
 	}
+	lock, err := c.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.unlock()
 	tags, err := c.listTags()
 	if err != nil {
 		return nil, err
