@@ -44,6 +44,10 @@ type Options struct {
 	// the record; it never affects the image. The default is time.Now.
 	Now func() time.Time
 
+	// LockDir holds the per-repository lock files that serialize publishes
+	// and rollbacks on this host. "" means DefaultLockDir().
+	LockDir string
+
 	// remote is a test seam: extra go-containerregistry options.
 	remote []remote.Option
 }
