@@ -62,6 +62,20 @@ type BuildOptions struct {
 	// CacheBust, when set, makes every build step run again instead of
 	// reusing cached results (the pinned bases are still reused).
 	CacheBust string
+	// NpmToken authenticates `npm ci` to a private npm registry. It is in
+	// $NPM_TOKEN (NpmTokenEnv) during the `npm ci` steps only, for the
+	// project's .npmrc to use: //host:port/:_authToken=${NPM_TOKEN}. It
+	// reaches no layer and does not change the image digest. The default
+	// (nil) sets no token.
+	NpmToken *dagger.Secret
+	// NpmRegistry is a private npm registry the `npm ci` steps reach as
+	// NpmRegistryHost, e.g. c.Host().Service for one on the caller's
+	// machine. The default (nil) binds none.
+	NpmRegistry *dagger.Service
+	// NpmRegistryHost is the host name NpmRegistry is bound to (default
+	// "npm-registry", DefaultNpmRegistryHost); .npmrc and package-lock.json
+	// name it.
+	NpmRegistryHost string
 }
 
 // Build is a built, not yet normalized, application.
@@ -100,6 +114,11 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	if o.SourceURL == "" {
 		o.SourceURL = "unknown"
 	}
+	host, err := npmRegistryHost(o)
+	if err != nil {
+		return nil, err
+	}
+	o.NpmRegistryHost = host
 	runtimeDigest, err := checkPinned("runtime", o.RuntimeBase, o.AllowUnpinnedBase)
 	if err != nil {
 		return nil, err
@@ -115,7 +134,7 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
-	ignore := appExcludes(string(files[".dockerignore"]))
+	ignore := append(appExcludes(string(files[".dockerignore"])), npmAuthFiles...)
 
 	builder := builderContainer(c, o)
 	nodeVersion, err := baseNodeVersions(ctx, c, o, builder)
@@ -127,15 +146,13 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	}
 
 	epoch := int(o.Epoch.Unix())
-	prodDeps := builder.
-		WithExec([]string{"sh", "-c", "npm ci --omit=dev --no-audit --no-fund && mkdir -p node_modules"}).
+	prodDeps := npmExec(builder, o, []string{"sh", "-c", "npm ci --omit=dev --no-audit --no-fund && mkdir -p node_modules"}).
 		Directory("/src/node_modules").
 		WithTimestamps(epoch)
 	appFiles := c.Directory().
 		WithDirectory("/", o.Source, dagger.DirectoryWithDirectoryOpts{Exclude: ignore}).
 		WithTimestamps(epoch)
-	dev := builder.
-		WithExec([]string{"npm", "ci", "--no-audit", "--no-fund"}).
+	dev := npmExec(builder, o, []string{"npm", "ci", "--no-audit", "--no-fund"}).
 		WithDirectory("/src", o.Source, dagger.ContainerWithDirectoryOpts{Exclude: []string{"node_modules", ".git"}})
 
 	labels := map[string]string{
@@ -168,8 +185,9 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	return &Build{Options: o, App: app, Runtime: runtime, Dev: dev, Labels: labels, NodeVersion: nodeVersion, Lockfile: files["package-lock.json"]}, nil
 }
 
-// builderContainer is the builder base with the manifests copied in, ready
-// for `npm ci`. npm's cache is a cache volume, so it never reaches a layer.
+// builderContainer is the builder base with the manifests (and the
+// project's .npmrc, if any) copied in, ready for `npm ci`. npm's cache is a
+// cache volume, so it never reaches a layer.
 func builderContainer(c *dagger.Client, o BuildOptions) *dagger.Container {
 	cache := "immutable-npm"
 	ctr := c.Container().From(o.BuilderBase)
@@ -185,7 +203,8 @@ func builderContainer(c *dagger.Client, o BuildOptions) *dagger.Container {
 		WithEnvVariable("NODE_EXTRA_CA_CERTS", "/etc/ssl/certs/ca-certificates.crt").
 		WithWorkdir("/src").
 		WithFile("/src/package.json", o.Source.File("package.json")).
-		WithFile("/src/package-lock.json", o.Source.File("package-lock.json"))
+		WithFile("/src/package-lock.json", o.Source.File("package-lock.json")).
+		WithDirectory("/src", o.Source, dagger.ContainerWithDirectoryOpts{Include: []string{".npmrc"}})
 	return ctr
 }
 
