@@ -29,8 +29,17 @@ type Options struct {
 	Keychain authn.Keychain
 
 	// Transport is the base HTTP transport. The default is
-	// remote.DefaultTransport. Byte counting, auth and retries wrap it.
+	// remote.DefaultTransport. Byte counting, auth and retries wrap it, and
+	// so does a wait that honours Retry-After on 429 and 503 responses (at
+	// most 30s per response).
 	Transport http.RoundTripper
+
+	// Backoff paces go-containerregistry's retries of failed requests and
+	// uploads (network errors, 408, 429, 5xx). Steps is the number of
+	// attempts and must be at least 1 (with 0, go-containerregistry would
+	// not even try). The default (nil) is go-containerregistry's: 3
+	// attempts, waiting about 1s, then 3s.
+	Backoff *remote.Backoff
 
 	// TagPrefix is prepended to version and floating tags (not to "latest").
 	// nil means DefaultTagPrefix ("v"); new("") tags bare versions (1.2.3).
@@ -90,6 +99,9 @@ func newClient(ctx context.Context, repo string, o Options) (*client, error) {
 	if o.Auth != nil && o.Keychain != nil {
 		return nil, errors.New("publish options: set Auth or Keychain, not both")
 	}
+	if o.Backoff != nil && o.Backoff.Steps < 1 {
+		return nil, fmt.Errorf("publish options: Backoff.Steps is %d; it counts attempts and must be at least 1", o.Backoff.Steps)
+	}
 	prefix := o.prefix()
 	if err := checkPrefix(prefix); err != nil {
 		return nil, err
@@ -107,7 +119,10 @@ func newClient(ctx context.Context, repo string, o Options) (*client, error) {
 		base = remote.DefaultTransport
 	}
 	c := &client{repo: r, prefix: prefix, count: &counter{}, o: o}
-	c.opts = []remote.Option{remote.WithContext(ctx), remote.WithTransport(c.count.wrap(base))}
+	c.opts = []remote.Option{remote.WithContext(ctx), remote.WithTransport(c.count.wrap(honourRetryAfter(base)))}
+	if o.Backoff != nil {
+		c.opts = append(c.opts, remote.WithRetryBackoff(*o.Backoff))
+	}
 	switch {
 	case o.Auth != nil:
 		c.opts = append(c.opts, remote.WithAuth(o.Auth))
