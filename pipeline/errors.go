@@ -33,11 +33,10 @@ type GateError struct {
 }
 
 func (e *GateError) Error() string {
-	s := fmt.Sprintf("release blocked: gate %s failed; nothing was published", strings.Join(e.Gates, ", "))
-	if e.Err != nil {
-		s = fmt.Sprintf("release blocked at gate %s: %v; nothing was published", strings.Join(e.Gates, ", "), e.Err)
+	if e.Err == nil {
+		return fmt.Sprintf("release blocked: gate %s failed; nothing was published", strings.Join(e.Gates, ", "))
 	}
-	return s
+	return fmt.Sprintf("release blocked: gate %s failed: %v; nothing was published", strings.Join(e.Gates, ", "), e.Err)
 }
 
 // Is makes errors.Is(err, ErrGateFailed) true.

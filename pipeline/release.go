@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -73,7 +74,7 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 	start := time.Now()
 	v, err := publish.ParseVersion(o.Build.Version)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("release: %w; nothing was published", err)
 	}
 	o.Build.Version = v.String()
 	key, err := o.signingKey()
@@ -123,7 +124,7 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 	r.Gates = append(r.Gates, sg.gate)
 	r.Scan = sg.report
 	if failed := failedGates(r.Gates); len(failed) > 0 {
-		return r, &GateError{Gates: failed}
+		return r, &GateError{Gates: failed, Err: firstFailure(r.Gates)}
 	}
 
 	// The signature is made before publishing, so a bad key or registry
@@ -242,6 +243,17 @@ func jobDetail(j JobResult) string {
 		return "skipped: " + j.Detail
 	}
 	return j.Detail
+}
+
+// firstFailure is the first failed gate's detail as an error (nil if it
+// has none).
+func firstFailure(gates []publish.Gate) error {
+	for _, g := range gates {
+		if !g.Passed && g.Detail != "" {
+			return errors.New(firstLine(g.Detail))
+		}
+	}
+	return nil
 }
 
 func failedGates(gates []publish.Gate) []string {
