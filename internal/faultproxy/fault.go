@@ -78,6 +78,7 @@ func ResetResponse(n int64) Fault {
 // client never gets a response. With n = 0 nothing reaches the target.
 func Hold(n int64, held chan<- string) Fault {
 	return func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		body := r.Body
 		hold := func() error {
 			select {
 			case held <- r.Method + " " + r.URL.Path:
@@ -85,11 +86,13 @@ func Hold(n int64, held chan<- string) Fault {
 			}
 			// Take the rest of the body so that the server notices when
 			// the client hangs up.
-			io.Copy(io.Discard, r.Body)
+			if body != nil {
+				io.Copy(io.Discard, body)
+			}
 			<-r.Context().Done()
 			return r.Context().Err()
 		}
-		if n == 0 || r.Body == nil || r.Body == http.NoBody {
+		if n == 0 || body == nil || body == http.NoBody {
 			hold()
 			panic(http.ErrAbortHandler)
 		}

@@ -20,12 +20,13 @@ import (
 // "host=<Host> bytes=<n>", or big bytes for GET /big; got counts the body
 // bytes it received, hits the requests.
 type backend struct {
-	got, hits atomic.Int64
-	big       []byte
+	got, hits, done atomic.Int64
+	big             []byte
 }
 
 func (b *backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.hits.Add(1)
+	defer b.done.Add(1)
 	if r.URL.Path == "/big" {
 		w.Header().Set("Content-Length", fmt.Sprint(len(b.big)))
 		w.Write(b.big)
@@ -260,13 +261,17 @@ func TestHold(t *testing.T) {
 	if err := <-done; err == nil {
 		t.Error("held request succeeded")
 	}
-	// The target saw at most the first 1000 bytes, never the whole body.
+	// The hold ends with the client: the forwarded request is cut off, and
+	// the target saw at most the first 1000 bytes, never the whole body.
 	deadline := time.Now().Add(5 * time.Second)
-	for b.hits.Load() == 0 && time.Now().Before(deadline) {
+	for b.done.Load() == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if b.hits.Load() != 1 || b.got.Load() > 1000 {
-		t.Errorf("backend hits %d, got %d bytes; want 1 request with at most 1000 bytes", b.hits.Load(), b.got.Load())
+	if b.done.Load() != 1 || b.got.Load() > 1000 {
+		t.Errorf("backend finished %d requests, got %d bytes; want 1 request cut off after at most 1000 bytes", b.done.Load(), b.got.Load())
+	}
+	if len(held) != 0 {
+		t.Errorf("hold signalled %d more times, want once", len(held))
 	}
 }
 
