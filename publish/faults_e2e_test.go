@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -106,7 +107,7 @@ func (f *faultRelease) publish(t testing.TB, repo string) (*Result, error) {
 func (f *faultRelease) checkState(t *testing.T) (partial int, versionTag bool) {
 	t.Helper()
 	tags := tagMap(t, f.direct())
-	partial = f.incomplete(t, tags)
+	partial = f.reportIncomplete(t, tags)
 	for tag, d := range tags {
 		var ok bool
 		switch tag {
@@ -142,21 +143,19 @@ func (f *faultRelease) checkState(t *testing.T) (partial int, versionTag bool) {
 // incomplete downloads, directly from the registry, the image behind every
 // non-record tag (manifest, config and every layer, digest-verified by
 // go-containerregistry; each digest once) and reads every record. It
-// reports and counts the tags that point at something incomplete.
-func (f *faultRelease) incomplete(t *testing.T, tags map[string]string) int {
-	t.Helper()
+// returns one line for each tag that points at something incomplete.
+func (f *faultRelease) incomplete(tags map[string]string) []string {
 	c, err := newClient(context.Background(), f.direct(), Options{})
 	if err != nil {
-		t.Fatal(err)
+		return []string{err.Error()}
 	}
 	checked := map[string]error{}
-	bad := 0
+	var bad []string
 	for _, tag := range slices.Sorted(maps.Keys(tags)) {
 		d := tags[tag]
 		if strings.Contains(tag, "_") {
 			if _, err := c.readRecord(tag); err != nil {
-				t.Errorf("record %s is incomplete: %v", tag, err)
-				bad++
+				bad = append(bad, fmt.Sprintf("record %s is incomplete: %v", tag, err))
 			}
 			continue
 		}
@@ -166,11 +165,20 @@ func (f *faultRelease) incomplete(t *testing.T, tags map[string]string) int {
 			checked[d] = err
 		}
 		if err != nil {
-			t.Errorf("%s points at an incomplete image %s: %v", tag, d, err)
-			bad++
+			bad = append(bad, fmt.Sprintf("%s points at an incomplete image %s: %v", tag, d, err))
 		}
 	}
 	return bad
+}
+
+// reportIncomplete reports incomplete tags as test errors and counts them.
+func (f *faultRelease) reportIncomplete(t *testing.T, tags map[string]string) int {
+	t.Helper()
+	bad := f.incomplete(tags)
+	for _, b := range bad {
+		t.Error(b)
+	}
+	return len(bad)
 }
 
 // fetchDigest downloads repo@digest completely.
@@ -226,7 +234,12 @@ func (f *faultRelease) rerun(t *testing.T, wantDone, resumed bool, partial *int)
 	if !slices.Equal(records, []string{"v1.0.0_release", "v1.1.0_release"}) {
 		fail("record tags after the rerun = %v, want v1.0.0_release and v1.1.0_release", records)
 	}
-	if bad := f.incomplete(t, tags); bad > 0 {
+	if c, err := newClient(context.Background(), f.direct(), Options{}); err != nil {
+		fail("%v", err)
+	} else if rec, err := c.readRecord("v1.1.0_release"); err != nil || rec.Digest != f.d1 || rec.Version != "1.1.0" {
+		fail("record v1.1.0_release = %+v, %v; want version 1.1.0 at %s", rec, err, f.d1)
+	}
+	if bad := f.reportIncomplete(t, tags); bad > 0 {
 		*partial += bad
 		ok = false
 	}
@@ -310,6 +323,9 @@ func faultScenarios() []faultScenario {
 		{name: "reset-mid-blob", rules: rule(bigUpload, 1, faultproxy.ResetRequest(512<<10)), ok: true, minFaults: 1, maxFaults: 1},
 		{name: "reset-mid-blob-persistent", rules: rule(bigUpload, always, faultproxy.ResetRequest(512<<10)),
 			check: connReset("no tags were changed"), minFaults: faultBackoff.Steps},
+		// go-containerregistry retries round trips, not reads of a response
+		// body: a reset while verifying the manifest fails the publish
+		// before any tag, and the rerun finishes it.
 		{name: "reset-mid-manifest-response", rules: rule(on("GET", manifest), 1, faultproxy.ResetResponse(64)),
 			check: connReset("no tags were changed"), minFaults: 1, maxFaults: 1},
 		// Slow registry: every request 150ms late.
@@ -384,5 +400,47 @@ func TestFaultsRegistry(t *testing.T) {
 	testenv.Summary(t, "faults", "%d injected, %d survived, %d partial tags", injected, survived, partial)
 	if partial > 0 {
 		t.Errorf("%d tags pointed at incomplete images or records", partial)
+	}
+}
+
+// TestFaultsCheckSeesPartialImages: the suite's completeness check reports
+// every tag whose image has a blob the registry cannot serve, and no other.
+func TestFaultsCheckSeesPartialImages(t *testing.T) {
+	var missing atomic.Value // a blob path the registry pretends not to have
+	missing.Store("")
+	repo := newRegistry(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if m := missing.Load().(string); m != "" && strings.HasSuffix(r.URL.Path, m) {
+				http.Error(w, `{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}`, http.StatusNotFound)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	reg, path, _ := strings.Cut(repo, "/")
+	f := &faultRelease{reg: reg, path: path}
+	mustPublish(t, repo, testImage(t, 1), "1.0.0", testOptions())
+	img := testImage(t, 2)
+	mustPublish(t, repo, img, "1.1.0", testOptions())
+	tags := tagMap(t, repo)
+	if bad := f.incomplete(tags); len(bad) != 0 {
+		t.Fatalf("complete releases reported incomplete: %v", bad)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := layers[1].Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing.Store("/blobs/" + d.String())
+	bad := f.incomplete(tags)
+	var got []string
+	for _, b := range bad {
+		got = append(got, strings.Fields(b)[0])
+	}
+	if want := []string{"latest", "v1", "v1.1", "v1.1.0"}; !slices.Equal(got, want) {
+		t.Errorf("incomplete tags = %v, want %v; report:\n%s", got, want, strings.Join(bad, "\n"))
 	}
 }
