@@ -70,6 +70,9 @@ func (r Immutable) MarshalJSON() ([]byte, error) {
 		SourceDateEpoch   int
 		Entrypoint        string
 		Port              int
+		NpmToken          *dagger.Secret
+		NpmRegistry       *dagger.Service
+		NpmRegistryHost   string
 	}
 	concrete.Source = r.Source
 	concrete.RuntimeBase = r.RuntimeBase
@@ -80,6 +83,9 @@ func (r Immutable) MarshalJSON() ([]byte, error) {
 	concrete.SourceDateEpoch = r.SourceDateEpoch
 	concrete.Entrypoint = r.Entrypoint
 	concrete.Port = r.Port
+	concrete.NpmToken = r.NpmToken
+	concrete.NpmRegistry = r.NpmRegistry
+	concrete.NpmRegistryHost = r.NpmRegistryHost
 	return json.Marshal(&concrete)
 }
 
@@ -94,6 +100,9 @@ func (r *Immutable) UnmarshalJSON(bs []byte) error {
 		SourceDateEpoch   int
 		Entrypoint        string
 		Port              int
+		NpmToken          *dagger.Secret
+		NpmRegistry       *dagger.Service
+		NpmRegistryHost   string
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -108,6 +117,9 @@ func (r *Immutable) UnmarshalJSON(bs []byte) error {
 	r.SourceDateEpoch = concrete.SourceDateEpoch
 	r.Entrypoint = concrete.Entrypoint
 	r.Port = concrete.Port
+	r.NpmToken = concrete.NpmToken
+	r.NpmRegistry = concrete.NpmRegistry
+	r.NpmRegistryHost = concrete.NpmRegistryHost
 	return nil
 }
 
@@ -698,7 +710,28 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg port", err))
 				}
 			}
-			return New(source, runtimeBase, builderBase, allowUnpinnedBase, revision, sourceUrl, sourceDateEpoch, entrypoint, port), nil
+			var npmToken *dagger.Secret
+			if inputArgs["npmToken"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["npmToken"]), &npmToken)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg npmToken", err))
+				}
+			}
+			var npmRegistry *dagger.Service
+			if inputArgs["npmRegistry"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["npmRegistry"]), &npmRegistry)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg npmRegistry", err))
+				}
+			}
+			var npmRegistryHost string
+			if inputArgs["npmRegistryHost"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["npmRegistryHost"]), &npmRegistryHost)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg npmRegistryHost", err))
+				}
+			}
+			return New(source, runtimeBase, builderBase, allowUnpinnedBase, revision, sourceUrl, sourceDateEpoch, entrypoint, port, npmToken, npmRegistry, npmRegistryHost), nil
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

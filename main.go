@@ -50,6 +50,12 @@ type Immutable struct {
 	Entrypoint string
 	// +private
 	Port int
+	// +private
+	NpmToken *dagger.Secret
+	// +private
+	NpmRegistry *dagger.Service
+	// +private
+	NpmRegistryHost string
 }
 
 func New(
@@ -88,6 +94,22 @@ func New(
 	// +optional
 	// +default=3000
 	port int,
+	// Token for a private npm registry, e.g. env:NPM_TOKEN. Only the npm ci
+	// steps see it, as $NPM_TOKEN, for the project's .npmrc:
+	// //npm-registry:4873/:_authToken=${NPM_TOKEN}. It reaches no layer
+	// and does not change the image digest.
+	// +optional
+	npmToken *dagger.Secret,
+	// A private npm registry as a service, which npm ci reaches by the
+	// name npmRegistryHost, e.g. --npm-registry tcp://localhost:4873 for
+	// one on your machine.
+	// +optional
+	npmRegistry *dagger.Service,
+	// Host name npmRegistry is bound to; .npmrc and package-lock.json name
+	// it.
+	// +optional
+	// +default="npm-registry"
+	npmRegistryHost string,
 ) *Immutable {
 	rt, bl := fixtures.DefaultBases()
 	if runtimeBase == "" {
@@ -100,6 +122,7 @@ func New(
 		Source: source, RuntimeBase: runtimeBase, BuilderBase: builderBase,
 		AllowUnpinnedBase: allowUnpinnedBase, Revision: revision, SourceURL: sourceUrl,
 		SourceDateEpoch: sourceDateEpoch, Entrypoint: entrypoint, Port: port,
+		NpmToken: npmToken, NpmRegistry: npmRegistry, NpmRegistryHost: npmRegistryHost,
 	}
 }
 
@@ -548,11 +571,28 @@ func (s *session) advisoryDB(ctx context.Context, dir *dagger.Directory) (string
 }
 
 // options converts the module's settings into pipeline.BuildOptions; the
-// source directory crosses from generated to library types by ID.
+// source directory, npm token and npm registry cross from generated to
+// library types by ID.
 func (m *Immutable) options(ctx context.Context, s *session, version string) (pipeline.BuildOptions, error) {
 	id, err := m.Source.ID(ctx)
 	if err != nil {
 		return pipeline.BuildOptions{}, err
+	}
+	var npmToken *lib.Secret
+	if m.NpmToken != nil {
+		id, err := m.NpmToken.ID(ctx)
+		if err != nil {
+			return pipeline.BuildOptions{}, err
+		}
+		npmToken = s.c.LoadSecretFromID(lib.SecretID(id))
+	}
+	var npmRegistry *lib.Service
+	if m.NpmRegistry != nil {
+		id, err := m.NpmRegistry.ID(ctx)
+		if err != nil {
+			return pipeline.BuildOptions{}, err
+		}
+		npmRegistry = s.c.LoadServiceFromID(lib.ServiceID(id))
 	}
 	return pipeline.BuildOptions{
 		Source:            s.c.LoadDirectoryFromID(lib.DirectoryID(id)),
@@ -565,6 +605,9 @@ func (m *Immutable) options(ctx context.Context, s *session, version string) (pi
 		Epoch:             time.Unix(int64(m.SourceDateEpoch), 0).UTC(),
 		Entrypoint:        m.Entrypoint,
 		Port:              m.Port,
+		NpmToken:          npmToken,
+		NpmRegistry:       npmRegistry,
+		NpmRegistryHost:   m.NpmRegistryHost,
 	}, nil
 }
 

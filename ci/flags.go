@@ -27,6 +27,7 @@ type buildFlags struct {
 	epoch                            int64
 	port                             int
 	allowUnpinned, json, progress    bool
+	npm                              npmFlags
 }
 
 func (f *buildFlags) register(fs *flag.FlagSet) {
@@ -43,6 +44,9 @@ func (f *buildFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.port, "port", pipeline.DefaultPort, "port the app listens on")
 	fs.BoolVar(&f.json, "json", false, "print the machine-readable report as JSON")
 	fs.BoolVar(&f.progress, "progress", false, "show Dagger's progress output on stderr")
+	fs.StringVar(&f.npm.token, "npm-token", "", "token for a private npm registry, env:NAME or file:PATH (e.g. env:NPM_TOKEN); npm ci sees it as $NPM_TOKEN for the project's .npmrc")
+	fs.StringVar(&f.npm.service, "npm-registry-service", "", "a private npm registry on this machine, tcp://HOST:PORT (e.g. tcp://localhost:4873); the builder reaches it as --npm-registry-host:PORT")
+	fs.StringVar(&f.npm.host, "npm-registry-host", pipeline.DefaultNpmRegistryHost, "host name the builder reaches --npm-registry-service by (.npmrc and package-lock.json name it)")
 }
 
 // options resolves the flags into pipeline.BuildOptions.
@@ -64,6 +68,14 @@ func (f *buildFlags) options(c *dagger.Client) (pipeline.BuildOptions, error) {
 	if rev == "" {
 		rev = gitRevision(src)
 	}
+	token, err := npmToken(c, f.npm.token)
+	if err != nil {
+		return pipeline.BuildOptions{}, err
+	}
+	npmSvc, err := npmRegistry(c, f.npm.service)
+	if err != nil {
+		return pipeline.BuildOptions{}, err
+	}
 	return pipeline.BuildOptions{
 		Source:            c.Host().Directory(src, dagger.HostDirectoryOpts{Exclude: []string{"node_modules", ".git"}}),
 		RuntimeBase:       f.runtimeBase,
@@ -75,6 +87,9 @@ func (f *buildFlags) options(c *dagger.Client) (pipeline.BuildOptions, error) {
 		Epoch:             epoch,
 		Entrypoint:        f.entrypoint,
 		Port:              f.port,
+		NpmToken:          token,
+		NpmRegistry:       npmSvc,
+		NpmRegistryHost:   f.npm.host,
 	}, nil
 }
 
