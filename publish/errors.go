@@ -95,4 +95,3 @@ func Check(ctx context.Context, repo, version string, o Options) error {
 type staticKeychain struct{ auth authn.Authenticator }
 
 func (k staticKeychain) Resolve(authn.Resource) (authn.Authenticator, error) { return k.auth, nil }
-

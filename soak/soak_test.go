@@ -1,0 +1,191 @@
+package soak
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"dagger.io/dagger"
+
+	"dagger/immutable/fixtures"
+	"dagger/immutable/internal/testenv"
+	"dagger/immutable/pipeline"
+	"dagger/immutable/publish"
+)
+
+// defaultCycles is the number of release cycles without IMMUTABLE_SOAK_CYCLES.
+const defaultCycles = 20
+
+// TestSoak releases the fixture again and again, each time with a changed
+// greeting (a new digest), as versions 1.0.0, 1.0.1, …: every release must
+// publish and move latest. It reports the engine's RSS and state size
+// before and after, then prunes the engine cache back to its size before
+// the soak and reports what that reclaimed.
+func TestSoak(t *testing.T) {
+	c := testenv.Client(t)
+	cycles := defaultCycles
+	if s := os.Getenv("IMMUTABLE_SOAK_CYCLES"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("IMMUTABLE_SOAK_CYCLES=%q: want a positive number", s)
+		}
+		cycles = n
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
+	defer cancel()
+	repo := fmt.Sprintf("%s/soak/app-%d", testenv.Registry(t), time.Now().UnixNano())
+	rt, bl := fixtures.DefaultBases()
+	rss0, state0 := engineRSS(t), stateBytes(t)
+	cache0 := cacheBytes(ctx, t, c)
+
+	// The releases run in their own session: the engine can only prune
+	// entries no open session holds.
+	rc, err := dagger.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	run := time.Now().UnixNano() // a new source every run, not just every cycle
+	start := time.Now()
+	seen := map[string]int{}
+	for i := range cycles {
+		dir := fixtureCopy(t, fmt.Sprintf("Hello from soak %d cycle %d", run, i))
+		version := fmt.Sprintf("1.0.%d", i)
+		r, err := pipeline.Release(ctx, rc, pipeline.ReleaseOptions{
+			Build: pipeline.BuildOptions{
+				Source: rc.Host().Directory(dir), RuntimeBase: rt, BuilderBase: bl,
+				Version: version, Revision: fmt.Sprintf("soak-%d", i), Epoch: time.Unix(1704067200, 0).UTC(),
+			},
+			Repo: repo, WorkDir: t.TempDir(), AdvisoryDB: testenv.Path("fixtures", "osv"),
+		})
+		if err != nil {
+			t.Fatalf("cycle %d: release %s: %v", i, version, err)
+		}
+		if j, ok := seen[r.Digest]; ok {
+			t.Fatalf("cycle %d gave the digest of cycle %d: the source change was lost", i, j)
+		}
+		seen[r.Digest] = i
+		if r.Result.AlreadyReleased || !contains(r.Result.Moved, publish.LatestTag) {
+			t.Fatalf("cycle %d: released = %v, moved %v; want a new release moving latest", i, !r.Result.AlreadyReleased, r.Result.Moved)
+		}
+		t.Logf("cycle %2d: %s %s in %s, engine RSS %d MB", i, version, r.Digest[:19], r.Wall.Round(time.Second), engineRSS(t)>>20)
+	}
+	wall := time.Since(start)
+	rc.Close()
+	h, err := publish.Releases(ctx, repo, publish.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Releases) != cycles || h.Tag(publish.LatestTag) != h.Releases[0].Record.Digest && h.Tag(publish.LatestTag) != h.Releases[len(h.Releases)-1].Record.Digest {
+		t.Errorf("history has %d releases (want %d), latest %s", len(h.Releases), cycles, h.Tag(publish.LatestTag))
+	}
+	rss1, state1 := engineRSS(t), stateBytes(t)
+	cache1 := cacheBytes(ctx, t, c)
+
+	// Prune back to the cache size before the soak: least recently used
+	// entries go first, so the other suites' warm cache mostly stays.
+	if err := c.Engine().LocalCache().Prune(ctx, dagger.EngineCachePruneOpts{
+		MaxUsedSpace: strconv.Itoa(cache0), TargetSpace: strconv.Itoa(cache0),
+	}); err != nil {
+		t.Fatalf("pruning the engine cache: %v", err)
+	}
+	cache2 := cacheBytes(ctx, t, c)
+	state2 := stateBytes(t)
+	if cache2 >= cache1 && cache1 > cache0 {
+		t.Errorf("prune reclaimed nothing: cache %d -> %d bytes", cache1, cache2)
+	}
+	testenv.Summary(t, "soak", "%d releases in %s (%s/cycle); engine RSS %d -> %d MB; state dir %s -> %s, cache %s -> %s, pruned to %s (state %s)",
+		cycles, wall.Round(time.Second), (wall / time.Duration(cycles)).Round(time.Second), rss0>>20, rss1>>20,
+		gb(state0), gb(state1), gb(int64(cache0)), gb(int64(cache1)), gb(int64(cache2)), gb(state2))
+}
+
+// fixtureCopy copies fixtures/app (without node_modules) and changes its
+// greeting.
+func fixtureCopy(t *testing.T, greeting string) string {
+	t.Helper()
+	src, dst := testenv.Path("fixtures", "app"), t.TempDir()
+	if out, err := exec.Command("cp", "-r", src+"/.", dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	os.RemoveAll(filepath.Join(dst, "node_modules"))
+	app := filepath.Join(dst, "app.js")
+	b, err := os.ReadFile(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const old = "Hello from an immutable image"
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("app.js does not contain %q", old)
+	}
+	if err := os.WriteFile(app, []byte(strings.Replace(string(b), old, greeting, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// engineRSS is the engine process's resident memory in bytes.
+func engineRSS(t *testing.T) int64 {
+	t.Helper()
+	pid, err := os.ReadFile(filepath.Join(engineDir(t), "engine.pid"))
+	if err != nil {
+		t.Fatalf("engine pid: %v", err)
+	}
+	status, err := os.ReadFile("/proc/" + strings.TrimSpace(string(pid)) + "/status")
+	if err != nil {
+		t.Fatalf("engine status: %v", err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	t.Fatal("engine status has no VmRSS")
+	return 0
+}
+
+// stateBytes is the disk usage of the engine's state directory.
+func stateBytes(t *testing.T) int64 {
+	t.Helper()
+	out, err := exec.Command("du", "-sb", filepath.Join(engineDir(t), "root")).Output()
+	if err != nil {
+		t.Fatalf("du: %v", err)
+	}
+	n, _ := strconv.ParseInt(strings.Fields(string(out))[0], 10, 64)
+	return n
+}
+
+// cacheBytes is the engine cache's size as the engine accounts it.
+func cacheBytes(ctx context.Context, t *testing.T, c *dagger.Client) int {
+	t.Helper()
+	n, err := c.Engine().LocalCache().EntrySet().DiskSpaceBytes(ctx)
+	if err != nil {
+		t.Fatalf("engine cache size: %v", err)
+	}
+	return n
+}
+
+func engineDir(t *testing.T) string {
+	h := os.Getenv("IMMUTABLE_HOME")
+	if h == "" {
+		t.Fatal("IMMUTABLE_HOME is not set; run under `go run ./ci test`")
+	}
+	return filepath.Join(h, "engine")
+}
+
+func gb(n int64) string { return fmt.Sprintf("%.2f GB", float64(n)/1e9) }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
