@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
 
 	"dagger/immutable/fixtures"
 	"dagger/immutable/internal/testenv"
@@ -34,6 +37,9 @@ type badInput struct {
 	gate string
 	// heavy cases build; they run in parallel with each other.
 	heavy bool
+	// after, when set, checks that nothing was published where the local
+	// registry check cannot look.
+	after func(t *testing.T)
 }
 
 // TestBadInputs releases bad inputs to the real registry through the real
@@ -100,15 +106,17 @@ func TestBadInputs(t *testing.T) {
 			o.Build.Source = c.Host().Directory(testenv.Path("fixtures", "vulnerable"))
 			o.AdvisoryDB = testenv.Path("fixtures", "osv")
 		}, class: pipeline.ErrGateFailed, gate: "scan", heavy: true},
+		wrongCredentials(t),
 	}
 
-	var rejected atomic.Int32
+	var tried, rejected atomic.Int32
 	t.Run("cases", func(t *testing.T) {
 		for i, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				if tc.heavy {
 					t.Parallel()
 				}
+				tried.Add(1)
 				dir := variant(t, nil)
 				if tc.edit != nil {
 					tc.edit(t, dir)
@@ -149,15 +157,19 @@ func TestBadInputs(t *testing.T) {
 					t.Errorf("registry changed:\nbefore %v\nafter  %v", before, after)
 					ok = false
 				}
+				if tc.after != nil {
+					tc.after(t)
+					ok = ok && !t.Failed()
+				}
 				if ok {
 					rejected.Add(1) // parallel subtests finish before t.Run returns
 				}
 			})
 		}
 	})
-	testenv.Summary(t, "bad inputs", "%d tried, %d rejected cleanly (right error class, nothing published)", len(cases), rejected.Load())
-	if int(rejected.Load()) != len(cases) {
-		t.Errorf("%d of %d bad inputs were not rejected cleanly", len(cases)-int(rejected.Load()), len(cases))
+	testenv.Summary(t, "bad inputs", "%d tried, %d rejected cleanly (right error class, nothing published)", tried.Load(), rejected.Load())
+	if rejected.Load() != tried.Load() {
+		t.Errorf("%d of %d bad inputs were not rejected cleanly", tried.Load()-rejected.Load(), tried.Load())
 	}
 }
 
@@ -178,4 +190,29 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// wrongCredentials is the bad input "wrong credentials": a release to a
+// registry that requires a password, with the wrong one. Its repository
+// must stay empty (checked with the right password).
+func wrongCredentials(t *testing.T) badInput {
+	reg := testenv.AuthRegistry(t, "ci", "right-password")
+	repo := reg + "/hello-immutable"
+	return badInput{
+		name: "wrong credentials",
+		opts: func(o *pipeline.ReleaseOptions) {
+			o.Repo = repo
+			o.Publish.Auth = &authn.Basic{Username: "ci", Password: "wrong-password"}
+		},
+		class: publish.ErrUnauthorized,
+		after: func(t *testing.T) {
+			h, err := publish.Releases(context.Background(), repo, publish.Options{Auth: &authn.Basic{Username: "ci", Password: "right-password"}})
+			if err != nil {
+				t.Fatalf("reading %s with the right password: %v", repo, err)
+			}
+			if len(h.Releases) != 0 {
+				t.Errorf("%s has releases after a refused release: %v", repo, h.Releases)
+			}
+		},
+	}
 }
