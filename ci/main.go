@@ -41,6 +41,7 @@ var verbs = map[string]verb{
 	"scan":             {cmdScan, "build, then scan the SBOM against an offline OSV advisory database"},
 	"sign":             {cmdSign, "sign a published image with a cosign-compatible signature (--key, $COSIGN_PASSWORD)"},
 	"verify-signature": {cmdVerifySignature, "check a published image's cosign signature against a public key"},
+	"prune":            {cmdPrune, "prune the engine cache (engine policy, --keep SIZE or --all)"},
 	"bench":            {cmdBench, "measure the pipeline against baselines from the same run (ratios)"},
 }
 
