@@ -10,7 +10,7 @@ import (
 )
 
 // Retrieve the binding value, as type Immutable
-func (r *Binding) AsImmutable() *Immutable { // immutable (../../../../main.go:32:6)
+func (r *Binding) AsImmutable() *Immutable { // immutable (../../../../main.go:34:6)
 	q := r.query.Select("asImmutable")
 
 	return &Immutable{
@@ -19,7 +19,7 @@ func (r *Binding) AsImmutable() *Immutable { // immutable (../../../../main.go:3
 }
 
 // Create or update a binding of type Immutable in the environment
-func (r *Env) WithImmutableInput(name string, value *Immutable, description string) *Env { // immutable (../../../../main.go:32:6)
+func (r *Env) WithImmutableInput(name string, value *Immutable, description string) *Env { // immutable (../../../../main.go:34:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withImmutableInput")
 	q = q.Arg("name", name)
@@ -32,7 +32,7 @@ func (r *Env) WithImmutableInput(name string, value *Immutable, description stri
 }
 
 // Declare a desired Immutable output to be assigned in the environment
-func (r *Env) WithImmutableOutput(name string, description string) *Env { // immutable (../../../../main.go:32:6)
+func (r *Env) WithImmutableOutput(name string, description string) *Env { // immutable (../../../../main.go:34:6)
 	q := r.query.Select("withImmutableOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -43,15 +43,18 @@ func (r *Env) WithImmutableOutput(name string, description string) *Env { // imm
 }
 
 // Immutable builds, verifies and publishes one Node.js app.
-type Immutable struct { // immutable (../../../../main.go:32:6)
+type Immutable struct { // immutable (../../../../main.go:34:6)
 	query *querybuilder.Selection
 
-	id       *ID
-	release  *string
-	releases *string
-	rollback *string
-	test     *string
-	verify   *string
+	id              *ID
+	release         *string
+	releases        *string
+	rollback        *string
+	scan            *string
+	sign            *string
+	test            *string
+	verify          *string
+	verifySignature *string
 }
 
 func (r *Immutable) WithGraphQLQuery(q *querybuilder.Selection) *Immutable {
@@ -67,11 +70,11 @@ type ImmutableBuildOpts struct {
 	//
 	//
 	// Default: "0.0.0-dev"
-	Version string // immutable (../../../../main.go:110:2)
+	Version string // immutable (../../../../main.go:135:2)
 }
 
 // Build builds the app into a normalized, reproducible runtime image.
-func (r *Immutable) Build(opts ...ImmutableBuildOpts) *Container { // immutable (../../../../main.go:105:1)
+func (r *Immutable) Build(opts ...ImmutableBuildOpts) *Container { // immutable (../../../../main.go:130:1)
 	q := r.query.Select("build")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `version` optional argument
@@ -141,44 +144,68 @@ type ImmutableReleaseOpts struct {
 	//
 	//
 	// Default: "localhost:5000/hello-immutable"
-	Registry string // immutable (../../../../main.go:196:2)
+	Registry string // immutable (../../../../main.go:221:2)
 	//
 	// The registry as a service, for a registry on the caller's localhost:
 	// --registry-service tcp://localhost:5000 (inside a function, localhost
 	// is the function's own container).
 	//
-	RegistryService *Service // immutable (../../../../main.go:201:2)
+	RegistryService *Service // immutable (../../../../main.go:226:2)
 	//
 	// Registry username.
 	//
-	Username string // immutable (../../../../main.go:204:2)
+	Username string // immutable (../../../../main.go:229:2)
 	//
 	// Registry password or token, e.g. env:REGISTRY_TOKEN.
 	//
-	Password *Secret // immutable (../../../../main.go:207:2)
+	Password *Secret // immutable (../../../../main.go:232:2)
 	//
 	// Plain HTTP to a registry other than localhost.
 	//
-	Insecure bool // immutable (../../../../main.go:210:2)
+	Insecure bool // immutable (../../../../main.go:235:2)
 	//
 	// Prefix of version and floating tags; "" gives 1.2.3, 1.2, 1.
 	//
 	//
 	// Default: "v"
-	TagPrefix string // immutable (../../../../main.go:214:2)
+	TagPrefix string // immutable (../../../../main.go:239:2)
 	//
 	// Output format: text or json (the release report).
 	//
 	//
 	// Default: "text"
-	Format string // immutable (../../../../main.go:218:2)
+	Format string // immutable (../../../../main.go:243:2)
+	//
+	// OSV advisory database for the scan gate: a directory of OSV JSON
+	// files (e.g. osv.dev's npm/all.zip unpacked). Default: the
+	// repository's fixtures/osv.
+	//
+	AdvisoryDb *Directory // immutable (../../../../main.go:249:2)
+	//
+	// Scan threshold: low, medium, high, critical, unknown (any finding)
+	// or none.
+	//
+	//
+	// Default: "high"
+	FailOn string // immutable (../../../../main.go:254:2)
+	//
+	// Sign the published image with this private key (cosign.key from
+	// `cosign generate-key-pair`, or unencrypted PKCS#8/EC PEM), e.g.
+	// file:./cosign.key. Default: not signed.
+	//
+	SigningKey *Secret // immutable (../../../../main.go:259:2)
+	//
+	// Password of the signing key (what cosign reads from
+	// COSIGN_PASSWORD), e.g. env:COSIGN_PASSWORD.
+	//
+	SigningPassword *Secret // immutable (../../../../main.go:263:2)
 }
 
 // Release builds the app, runs every gate (tests, lint, smoke test, image
 // checks, reproducibility) and, only if all pass, publishes the image with
 // semver tags: vX.Y.Z (immutable), vX.Y, vX and latest (never moved
 // backwards). Prints the pinned image@sha256 reference and deploy command.
-func (r *Immutable) Release(ctx context.Context, version string, opts ...ImmutableReleaseOpts) (string, error) { // immutable (../../../../main.go:189:1)
+func (r *Immutable) Release(ctx context.Context, version string, opts ...ImmutableReleaseOpts) (string, error) { // immutable (../../../../main.go:214:1)
 	if r.release != nil {
 		return *r.release, nil
 	}
@@ -212,6 +239,22 @@ func (r *Immutable) Release(ctx context.Context, version string, opts ...Immutab
 		if !querybuilder.IsZeroValue(opts[i].Format) {
 			q = q.Arg("format", opts[i].Format)
 		}
+		// `advisoryDb` optional argument
+		if !querybuilder.IsZeroValue(opts[i].AdvisoryDb) {
+			q = q.Arg("advisoryDb", opts[i].AdvisoryDb)
+		}
+		// `failOn` optional argument
+		if !querybuilder.IsZeroValue(opts[i].FailOn) {
+			q = q.Arg("failOn", opts[i].FailOn)
+		}
+		// `signingKey` optional argument
+		if !querybuilder.IsZeroValue(opts[i].SigningKey) {
+			q = q.Arg("signingKey", opts[i].SigningKey)
+		}
+		// `signingPassword` optional argument
+		if !querybuilder.IsZeroValue(opts[i].SigningPassword) {
+			q = q.Arg("signingPassword", opts[i].SigningPassword)
+		}
 	}
 	q = q.Arg("version", version)
 
@@ -228,28 +271,28 @@ type ImmutableReleasesOpts struct {
 	//
 	//
 	// Default: "localhost:5000/hello-immutable"
-	Registry string // immutable (../../../../main.go:250:2)
+	Registry string // immutable (../../../../main.go:472:2)
 	//
 	// The registry as a service (see release).
 	//
-	RegistryService *Service // immutable (../../../../main.go:253:2)
+	RegistryService *Service // immutable (../../../../main.go:475:2)
 
-	Username string // immutable (../../../../main.go:255:2)
+	Username string // immutable (../../../../main.go:477:2)
 
-	Password *Secret // immutable (../../../../main.go:257:2)
+	Password *Secret // immutable (../../../../main.go:479:2)
 
-	Insecure bool // immutable (../../../../main.go:259:2)
+	Insecure bool // immutable (../../../../main.go:481:2)
 	//
 	// Output format: text or json.
 	//
 	//
 	// Default: "text"
-	Format string // immutable (../../../../main.go:263:2)
+	Format string // immutable (../../../../main.go:485:2)
 }
 
 // Releases lists the published versions, newest first, with digests and
 // dates, and where each floating tag points.
-func (r *Immutable) Releases(ctx context.Context, opts ...ImmutableReleasesOpts) (string, error) { // immutable (../../../../main.go:245:1)
+func (r *Immutable) Releases(ctx context.Context, opts ...ImmutableReleasesOpts) (string, error) { // immutable (../../../../main.go:467:1)
 	if r.releases != nil {
 		return *r.releases, nil
 	}
@@ -291,29 +334,29 @@ func (r *Immutable) Releases(ctx context.Context, opts ...ImmutableReleasesOpts)
 type ImmutableRollbackOpts struct {
 
 	// Default: "localhost:5000/hello-immutable"
-	Registry string // immutable (../../../../main.go:293:2)
+	Registry string // immutable (../../../../main.go:515:2)
 	//
 	// The registry as a service (see release).
 	//
-	RegistryService *Service // immutable (../../../../main.go:296:2)
+	RegistryService *Service // immutable (../../../../main.go:518:2)
 
-	Username string // immutable (../../../../main.go:298:2)
+	Username string // immutable (../../../../main.go:520:2)
 
-	Password *Secret // immutable (../../../../main.go:300:2)
+	Password *Secret // immutable (../../../../main.go:522:2)
 
-	Insecure bool // immutable (../../../../main.go:302:2)
+	Insecure bool // immutable (../../../../main.go:524:2)
 	//
 	// Prefix of version and floating tags.
 	//
 	//
 	// Default: "v"
-	TagPrefix string // immutable (../../../../main.go:306:2)
+	TagPrefix string // immutable (../../../../main.go:528:2)
 }
 
 // Rollback moves the floating tags that point at a newer release of the
 // version's line back to an earlier release, and records it. The version
 // must have been released.
-func (r *Immutable) Rollback(ctx context.Context, to string, opts ...ImmutableRollbackOpts) (string, error) { // immutable (../../../../main.go:287:1)
+func (r *Immutable) Rollback(ctx context.Context, to string, opts ...ImmutableRollbackOpts) (string, error) { // immutable (../../../../main.go:509:1)
 	if r.rollback != nil {
 		return *r.rollback, nil
 	}
@@ -352,6 +395,155 @@ func (r *Immutable) Rollback(ctx context.Context, to string, opts ...ImmutableRo
 	return response, q.Execute(ctx)
 }
 
+// ImmutableSbomOpts contains options for Immutable.Sbom
+type ImmutableSbomOpts struct {
+	//
+	// Version to build.
+	//
+	//
+	// Default: "0.0.0-dev"
+	Version string // immutable (../../../../main.go:306:2)
+}
+
+// Sbom builds the app and returns the image's CycloneDX (1.6) JSON SBOM:
+// the npm production dependencies from package-lock.json and the base
+// image's Debian packages. The same image gives the same bytes.
+func (r *Immutable) Sbom(opts ...ImmutableSbomOpts) *File { // immutable (../../../../main.go:301:1)
+	q := r.query.Select("sbom")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `version` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Version) {
+			q = q.Arg("version", opts[i].Version)
+		}
+	}
+
+	return &File{
+		query: q,
+	}
+}
+
+// ImmutableScanOpts contains options for Immutable.Scan
+type ImmutableScanOpts struct {
+	//
+	// Version to build.
+	//
+	//
+	// Default: "0.0.0-dev"
+	Version string // immutable (../../../../main.go:337:2)
+	//
+	// OSV advisory database: a directory of OSV JSON files. Default: the
+	// repository's fixtures/osv.
+	//
+	AdvisoryDb *Directory // immutable (../../../../main.go:342:2)
+	//
+	// Threshold: low, medium, high, critical, unknown (any finding) or none.
+	//
+	//
+	// Default: "high"
+	FailOn string // immutable (../../../../main.go:346:2)
+	//
+	// Output format: text or json.
+	//
+	//
+	// Default: "text"
+	Format string // immutable (../../../../main.go:350:2)
+}
+
+// Scan builds the app, generates its SBOM and matches it against an
+// offline OSV advisory database. Returns the findings (ID, package,
+// installed and fixed versions, severity); fails when one is at or above
+// the threshold.
+func (r *Immutable) Scan(ctx context.Context, opts ...ImmutableScanOpts) (string, error) { // immutable (../../../../main.go:332:1)
+	if r.scan != nil {
+		return *r.scan, nil
+	}
+	q := r.query.Select("scan")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `version` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Version) {
+			q = q.Arg("version", opts[i].Version)
+		}
+		// `advisoryDb` optional argument
+		if !querybuilder.IsZeroValue(opts[i].AdvisoryDb) {
+			q = q.Arg("advisoryDb", opts[i].AdvisoryDb)
+		}
+		// `failOn` optional argument
+		if !querybuilder.IsZeroValue(opts[i].FailOn) {
+			q = q.Arg("failOn", opts[i].FailOn)
+		}
+		// `format` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Format) {
+			q = q.Arg("format", opts[i].Format)
+		}
+	}
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// ImmutableSignOpts contains options for Immutable.Sign
+type ImmutableSignOpts struct {
+	//
+	// Password of the key (cosign's COSIGN_PASSWORD), e.g.
+	// env:COSIGN_PASSWORD.
+	//
+	KeyPassword *Secret // immutable (../../../../main.go:403:2)
+	//
+	// The registry as a service (see release).
+	//
+	RegistryService *Service // immutable (../../../../main.go:406:2)
+
+	Username string // immutable (../../../../main.go:408:2)
+
+	Password *Secret // immutable (../../../../main.go:410:2)
+
+	Insecure bool // immutable (../../../../main.go:412:2)
+}
+
+// Sign signs a published image with a cosign-compatible signature (cosign's
+// key-based "simple signing", stored as <repo>:sha256-<hex>.sig, appended
+// to existing signatures; no transparency log). `cosign verify --key
+// cosign.pub --insecure-ignore-tlog=true` accepts it. Returns the signed
+// digest and the signature image's digest.
+func (r *Immutable) Sign(ctx context.Context, ref string, key *Secret, opts ...ImmutableSignOpts) (string, error) { // immutable (../../../../main.go:392:1)
+	assertNotNil("key", key)
+	if r.sign != nil {
+		return *r.sign, nil
+	}
+	q := r.query.Select("sign")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `keyPassword` optional argument
+		if !querybuilder.IsZeroValue(opts[i].KeyPassword) {
+			q = q.Arg("keyPassword", opts[i].KeyPassword)
+		}
+		// `registryService` optional argument
+		if !querybuilder.IsZeroValue(opts[i].RegistryService) {
+			q = q.Arg("registryService", opts[i].RegistryService)
+		}
+		// `username` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Username) {
+			q = q.Arg("username", opts[i].Username)
+		}
+		// `password` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Password) {
+			q = q.Arg("password", opts[i].Password)
+		}
+		// `insecure` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Insecure) {
+			q = q.Arg("insecure", opts[i].Insecure)
+		}
+	}
+	q = q.Arg("ref", ref)
+	q = q.Arg("key", key)
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // ImmutableTestOpts contains options for Immutable.Test
 type ImmutableTestOpts struct {
 	//
@@ -359,13 +551,13 @@ type ImmutableTestOpts struct {
 	//
 	//
 	// Default: "0.0.0-dev"
-	Version string // immutable (../../../../main.go:136:2)
+	Version string // immutable (../../../../main.go:161:2)
 }
 
 // Test builds the app, then runs unit tests, lint, a smoke test of the image
 // as a service and the image policy checks in parallel. Returns the report;
 // fails naming the failed jobs.
-func (r *Immutable) Test(ctx context.Context, opts ...ImmutableTestOpts) (string, error) { // immutable (../../../../main.go:131:1)
+func (r *Immutable) Test(ctx context.Context, opts ...ImmutableTestOpts) (string, error) { // immutable (../../../../main.go:156:1)
 	if r.test != nil {
 		return *r.test, nil
 	}
@@ -390,19 +582,19 @@ type ImmutableVerifyOpts struct {
 	//
 	//
 	// Default: "0.0.0-dev"
-	Version string // immutable (../../../../main.go:163:2)
+	Version string // immutable (../../../../main.go:188:2)
 	//
 	// Output format: text or json.
 	//
 	//
 	// Default: "text"
-	Format string // immutable (../../../../main.go:167:2)
+	Format string // immutable (../../../../main.go:192:2)
 }
 
 // Verify builds the app twice, independently (the second build reruns every
 // step), and compares the image digests. Returns PASS with the digest, or
 // fails with a report of which layer, file and config field differ.
-func (r *Immutable) Verify(ctx context.Context, opts ...ImmutableVerifyOpts) (string, error) { // immutable (../../../../main.go:158:1)
+func (r *Immutable) Verify(ctx context.Context, opts ...ImmutableVerifyOpts) (string, error) { // immutable (../../../../main.go:183:1)
 	if r.verify != nil {
 		return *r.verify, nil
 	}
@@ -424,6 +616,56 @@ func (r *Immutable) Verify(ctx context.Context, opts ...ImmutableVerifyOpts) (st
 	return response, q.Execute(ctx)
 }
 
+// ImmutableVerifySignatureOpts contains options for Immutable.VerifySignature
+type ImmutableVerifySignatureOpts struct {
+	//
+	// The registry as a service (see release).
+	//
+	RegistryService *Service // immutable (../../../../main.go:441:2)
+
+	Username string // immutable (../../../../main.go:443:2)
+
+	Password *Secret // immutable (../../../../main.go:445:2)
+
+	Insecure bool // immutable (../../../../main.go:447:2)
+}
+
+// VerifySignature checks that an image carries a cosign signature made with
+// the public key over exactly its digest; a tag is resolved to the digest
+// it points at now, so an image pushed under a signed tag fails.
+func (r *Immutable) VerifySignature(ctx context.Context, ref string, key *File, opts ...ImmutableVerifySignatureOpts) (string, error) { // immutable (../../../../main.go:433:1)
+	assertNotNil("key", key)
+	if r.verifySignature != nil {
+		return *r.verifySignature, nil
+	}
+	q := r.query.Select("verifySignature")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `registryService` optional argument
+		if !querybuilder.IsZeroValue(opts[i].RegistryService) {
+			q = q.Arg("registryService", opts[i].RegistryService)
+		}
+		// `username` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Username) {
+			q = q.Arg("username", opts[i].Username)
+		}
+		// `password` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Password) {
+			q = q.Arg("password", opts[i].Password)
+		}
+		// `insecure` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Insecure) {
+			q = q.Arg("insecure", opts[i].Insecure)
+		}
+	}
+	q = q.Arg("ref", ref)
+	q = q.Arg("key", key)
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // AsNode returns this Immutable as a Node.
 // This is a local type conversion — no GraphQL call.
 func (r *Immutable) AsNode() Node {
@@ -437,53 +679,73 @@ type ImmutableOpts struct {
 	//
 	// Node.js project directory, package.json at its root.
 	//
-	Source *Directory // immutable (../../../../main.go:57:2)
+	Source *Directory // immutable (../../../../main.go:65:2)
 	//
 	// Runtime base image pinned by digest (repo@sha256:…). Default: the
 	// project's node-runtime from fixtures/bases.lock in the local registry.
 	//
-	RuntimeBase string // immutable (../../../../main.go:61:2)
+	RuntimeBase string // immutable (../../../../main.go:69:2)
 	//
 	// Builder base image with node and npm, pinned by digest. Default: the
 	// project's node-builder from fixtures/bases.lock.
 	//
-	BuilderBase string // immutable (../../../../main.go:65:2)
+	BuilderBase string // immutable (../../../../main.go:73:2)
 	//
 	// Accept bases given by tag; the image is labelled unpinned.
 	//
-	AllowUnpinnedBase bool // immutable (../../../../main.go:68:2)
+	AllowUnpinnedBase bool // immutable (../../../../main.go:76:2)
 	//
 	// Source revision for the org.opencontainers.image.revision label,
 	// e.g. $(git rev-parse HEAD).
 	//
 	//
 	// Default: "unknown"
-	Revision string // immutable (../../../../main.go:73:2)
+	Revision string // immutable (../../../../main.go:81:2)
 	//
 	// org.opencontainers.image.source label.
 	//
-	SourceURL string // immutable (../../../../main.go:76:2)
+	SourceURL string // immutable (../../../../main.go:84:2)
 	//
 	// SOURCE_DATE_EPOCH in seconds: every timestamp in the image, e.g.
 	// $(git log -1 --format=%ct). Default 1704067200 (2024-01-01T00:00:00Z).
 	//
 	//
 	// Default: 1704067200
-	SourceDateEpoch int // immutable (../../../../main.go:81:2)
+	SourceDateEpoch int // immutable (../../../../main.go:89:2)
 	//
 	// File node runs. Default: package.json main, or a "node <file>" start script.
 	//
-	Entrypoint string // immutable (../../../../main.go:84:2)
+	Entrypoint string // immutable (../../../../main.go:92:2)
 	//
 	// Port the app listens on.
 	//
 	//
 	// Default: 3000
-	Port int // immutable (../../../../main.go:88:2)
+	Port int // immutable (../../../../main.go:96:2)
+	//
+	// Token for a private npm registry, e.g. env:NPM_TOKEN. Only the npm ci
+	// steps see it, as $NPM_TOKEN, for the project's .npmrc:
+	// //npm-registry:4873/:_authToken=${NPM_TOKEN}. It reaches no layer
+	// and does not change the image digest.
+	//
+	NpmToken *Secret // immutable (../../../../main.go:102:2)
+	//
+	// A private npm registry as a service, which npm ci reaches by the
+	// name npmRegistryHost, e.g. --npm-registry tcp://localhost:4873 for
+	// one on your machine.
+	//
+	NpmRegistry *Service // immutable (../../../../main.go:107:2)
+	//
+	// Host name npmRegistry is bound to; .npmrc and package-lock.json name
+	// it.
+	//
+	//
+	// Default: "npm-registry"
+	NpmRegistryHost string // immutable (../../../../main.go:112:2)
 }
 
 // Immutable builds, verifies and publishes one Node.js app.
-func (r *Query) Immutable(opts ...ImmutableOpts) *Immutable { // immutable (../../../../main.go:53:1)
+func (r *Query) Immutable(opts ...ImmutableOpts) *Immutable { // immutable (../../../../main.go:61:1)
 	q := r.query.Select("immutable")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -521,6 +783,18 @@ func (r *Query) Immutable(opts ...ImmutableOpts) *Immutable { // immutable (../.
 		// `port` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Port) {
 			q = q.Arg("port", opts[i].Port)
+		}
+		// `npmToken` optional argument
+		if !querybuilder.IsZeroValue(opts[i].NpmToken) {
+			q = q.Arg("npmToken", opts[i].NpmToken)
+		}
+		// `npmRegistry` optional argument
+		if !querybuilder.IsZeroValue(opts[i].NpmRegistry) {
+			q = q.Arg("npmRegistry", opts[i].NpmRegistry)
+		}
+		// `npmRegistryHost` optional argument
+		if !querybuilder.IsZeroValue(opts[i].NpmRegistryHost) {
+			q = q.Arg("npmRegistryHost", opts[i].NpmRegistryHost)
 		}
 	}
 
