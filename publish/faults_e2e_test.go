@@ -397,7 +397,12 @@ func TestFaultsRegistry(t *testing.T) {
 			}
 		})
 	}
-	testenv.Summary(t, "faults", "%d injected, %d survived, %d partial tags", injected, survived, partial)
+	scenarios := len(faultScenarios()) + len(killPoints())
+	testenv.Summary(t, "faults", "%d injected, %d survived, %d partial tags (%d scenarios, %d of them killed publishes; survived = exact final state after the rerun)",
+		injected, survived, partial, scenarios, len(killPoints()))
+	if survived != scenarios {
+		t.Errorf("%d of %d fault scenarios did not end in the exact final state", scenarios-survived, scenarios)
+	}
 	if partial > 0 {
 		t.Errorf("%d tags pointed at incomplete images or records", partial)
 	}
