@@ -19,16 +19,23 @@ const (
 	RegistryStopTimeout = 10 * time.Second
 )
 
-// registryBin is Debian's docker-registry (distribution 2.8).
-const registryBin = "/usr/bin/docker-registry"
+// RegistryBin is Debian's docker-registry (distribution 2.8).
+const RegistryBin = "/usr/bin/docker-registry"
 
 func (c Config) registryConfig() string { return filepath.Join(c.RegistryDir(), "config.yml") }
 
 // registryConfigYAML returns the registry's configuration: listen on
 // c.Registry, filesystem storage under RegistryDir()/data, deletes enabled.
 func (c Config) registryConfigYAML() string {
-	return fmt.Sprintf(`# Written by provision (go run ./ci up); changes are overwritten.
-version: 0.1
+	return "# Written by provision (go run ./ci up); changes are overwritten.\n" +
+		RegistryConfigYAML(filepath.Join(c.RegistryDir(), "data"), c.Registry, "")
+}
+
+// RegistryConfigYAML returns a distribution configuration: listen on addr,
+// filesystem storage under dataDir, deletes enabled and, when htpasswd is
+// set, HTTP basic auth from that htpasswd file.
+func RegistryConfigYAML(dataDir, addr, htpasswd string) string {
+	y := fmt.Sprintf(`version: 0.1
 log:
   level: info
   formatter: text
@@ -41,7 +48,16 @@ storage:
     blobdescriptor: inmemory
 http:
   addr: %s
-`, filepath.Join(c.RegistryDir(), "data"), c.Registry)
+`, dataDir, addr)
+	if htpasswd != "" {
+		y += fmt.Sprintf(`  secret: immutable-test
+auth:
+  htpasswd:
+    realm: immutable
+    path: %s
+`, htpasswd)
+	}
+	return y
 }
 
 func (c Config) registryDaemon() daemon {
@@ -55,8 +71,8 @@ func (c Config) registryDaemon() daemon {
 		name:    "registry",
 		pidFile: filepath.Join(c.RegistryDir(), "registry.pid"),
 		logFile: filepath.Join(c.RegistryDir(), "registry.log"),
-		match:   registryBin,
-		argv:    []string{registryBin, "serve", c.registryConfig()},
+		match:   RegistryBin,
+		argv:    []string{RegistryBin, "serve", c.registryConfig()},
 		env:     env,
 		stop:    RegistryStopTimeout,
 	}
@@ -81,7 +97,7 @@ func registryStep(ctx context.Context, cfg Config) error {
 	}
 	if err := portFree(cfg.Registry); err != nil {
 		return fmt.Errorf("%s is held by a process up did not start (no live %s in %s): %w; stop it or choose another address",
-			cfg.Registry, registryBin, d.pidFile, err)
+			cfg.Registry, RegistryBin, d.pidFile, err)
 	}
 	if err := os.MkdirAll(filepath.Join(cfg.RegistryDir(), "data"), 0o755); err != nil {
 		return err

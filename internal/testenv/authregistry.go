@@ -13,11 +13,9 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
-)
 
-// RegistryBin is Debian's docker-registry (distribution 2.8), which
-// `go run ./ci up` installs.
-const RegistryBin = "/usr/bin/docker-registry"
+	"dagger/immutable/provision"
+)
 
 // AuthRegistry starts a registry of its own for the test on
 // 127.0.0.1:<free port> that requires HTTP basic auth as user/pass (an
@@ -41,23 +39,7 @@ func AuthRegistry(t testing.TB, user, pass string) string {
 		t.Fatalf("auth registry: %v", err)
 	}
 	config := filepath.Join(dir, "config.yml")
-	yml := fmt.Sprintf(`version: 0.1
-log:
-  level: info
-  formatter: text
-storage:
-  filesystem:
-    rootdirectory: %s
-  delete:
-    enabled: true
-http:
-  addr: %s
-  secret: immutable-test
-auth:
-  htpasswd:
-    realm: immutable-test
-    path: %s
-`, filepath.Join(dir, "data"), addr, htpasswd)
+	yml := provision.RegistryConfigYAML(filepath.Join(dir, "data"), addr, htpasswd)
 	if err := os.WriteFile(config, []byte(yml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +49,7 @@ auth:
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(RegistryBin, "serve", config)
+	cmd := exec.Command(provision.RegistryBin, "serve", config)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "REGISTRY_") { // these override the config file
@@ -75,7 +57,7 @@ auth:
 		}
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("auth registry: starting %s: %v", RegistryBin, err)
+		t.Fatalf("auth registry: starting %s: %v", provision.RegistryBin, err)
 	}
 	exited := make(chan struct{})
 	var waitErr error
