@@ -153,11 +153,17 @@ func engineRSS(t *testing.T) int64 {
 // stateBytes is the disk usage of the engine's state directory.
 func stateBytes(t *testing.T) int64 {
 	t.Helper()
+	// The engine adds and removes files while du walks: du then exits 1
+	// but still prints the total.
 	out, err := exec.Command("du", "-sb", filepath.Join(engineDir(t), "root")).Output()
-	if err != nil {
+	f := strings.Fields(string(out))
+	if len(f) == 0 {
 		t.Fatalf("du: %v", err)
 	}
-	n, _ := strconv.ParseInt(strings.Fields(string(out))[0], 10, 64)
+	n, perr := strconv.ParseInt(f[0], 10, 64)
+	if perr != nil {
+		t.Fatalf("du: %q: %v (%v)", out, perr, err)
+	}
 	return n
 }
 
