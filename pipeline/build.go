@@ -187,7 +187,10 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 
 // builderContainer is the builder base with the manifests (and the
 // project's .npmrc, if any) copied in, ready for `npm ci`. npm's cache is a
-// cache volume, so it never reaches a layer.
+// cache volume shared by the engine's builds, so it never reaches a layer;
+// with an npm token it is a temporary directory of this build instead, so
+// packages fetched with the token never sit where a build without it could
+// install them from.
 func builderContainer(c *dagger.Client, o BuildOptions) *dagger.Container {
 	cache := "immutable-npm"
 	ctr := c.Container().From(o.BuilderBase)
@@ -195,8 +198,12 @@ func builderContainer(c *dagger.Client, o BuildOptions) *dagger.Container {
 		cache += "-" + o.CacheBust
 		ctr = ctr.WithEnvVariable("IMMUTABLE_CACHE_BUST", o.CacheBust)
 	}
+	if o.NpmToken != nil {
+		ctr = ctr.WithMountedTemp("/root/.npm")
+	} else {
+		ctr = ctr.WithMountedCache("/root/.npm", c.CacheVolume(cache))
+	}
 	ctr = ctr.
-		WithMountedCache("/root/.npm", c.CacheVolume(cache)).
 		WithEnvVariable("npm_config_update_notifier", "false").
 		// Node ignores the system CA store by default; behind a TLS-inspecting
 		// proxy (whose CA the engine installs there) npm needs it.

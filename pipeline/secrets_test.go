@@ -101,6 +101,17 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Errorf("digest with another npm token = %s, want %s (the token must not change the image)", again.Digest, r.Digest)
 	}
 
+	// Without a token the private package cannot be installed: builds with
+	// a token keep npm's cache to themselves.
+	noToken := options(c, dir, "1.0.0")
+	noToken.NpmRegistry = npm.service(c)
+	_, refusedBefore := npm.counts()
+	if _, _, err := pipeline.BuildImage(ctx(t), c, noToken, t.TempDir()); err == nil {
+		t.Errorf("build without an npm token succeeded: the private package came from a cache")
+	} else if _, refused := npm.counts(); refused == refusedBefore {
+		t.Errorf("build without an npm token failed without asking the npm registry: %v", err)
+	}
+
 	tags, err := scan.repo(ctx(t), repo, remote.WithAuth(auth))
 	if err != nil {
 		t.Fatal(err)
