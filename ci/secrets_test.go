@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -24,10 +23,7 @@ func TestCLISecretsNotPrinted(t *testing.T) {
 	testenv.Require(t)
 	password, wrong, token := secretHex(t), secretHex(t), secretHex(t)
 	reg := testenv.AuthRegistry(t, "ci", password)
-	bin := filepath.Join(t.TempDir(), "ci")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build ./ci: %v\n%s", err, out)
-	}
+	bin := buildCI(t)
 	release := func(pw string) (string, error) {
 		cmd := exec.Command(bin, "release", "--version", "1.0.0", "--progress",
 			"--source", testenv.Path("fixtures", "app"), "--registry", reg+"/cli-app",
