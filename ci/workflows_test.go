@@ -210,3 +210,25 @@ func TestCheckCallCatchesMistakes(t *testing.T) {
 		}
 	}
 }
+
+// TestReleaseWorkflowSerialized: release.yml queues releases in one
+// concurrency group and never cancels one half-way, since the publish lock
+// only serializes publishers on one host.
+func TestReleaseWorkflowSerialized(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", ".github", "workflows", "release.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf struct {
+		Concurrency struct {
+			Group            string `yaml:"group"`
+			CancelInProgress *bool  `yaml:"cancel-in-progress"`
+		} `yaml:"concurrency"`
+	}
+	if err := yaml.Unmarshal(b, &wf); err != nil {
+		t.Fatal(err)
+	}
+	if wf.Concurrency.Group == "" || wf.Concurrency.CancelInProgress == nil || *wf.Concurrency.CancelInProgress {
+		t.Errorf("release.yml concurrency = %+v; want a group with cancel-in-progress: false", wf.Concurrency)
+	}
+}
