@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -43,30 +42,27 @@ func TestCLIKilledReleaseResumes(t *testing.T) {
 	cmd := release(p.Host + "/" + path)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	req, err := faultproxy.KillAtHold(cmd, held, 10*time.Minute)
+	if err != nil {
+		t.Fatalf("ci release, to be killed at its PUT of tag v1: %v; output:\n%s", err, out.String())
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	select {
-	case req := <-held:
-		t.Logf("holding %s; killing ci release (pid %d)", req, cmd.Process.Pid)
-		cmd.Process.Kill()
-		<-exited
-	case err := <-exited:
-		t.Fatalf("ci release ended (%v) before it tagged v1; output:\n%s", err, out.String())
-	case <-time.After(10 * time.Minute):
-		cmd.Process.Kill()
-		t.Fatalf("ci release did not reach the v1 tag in 10 minutes; output:\n%s", out.String())
-	}
+	t.Logf("killed ci release while holding %s", req)
 
 	repo := reg + "/" + path
-	tags := cliTags(t, repo)
+	tags := testenv.Tags(t, repo)
 	digest := tags["v1.0.0"]
 	if digest == "" || tags["v1.0"] != digest || tags["v1"] != "" || tags["v1.0.0_release"] != "" {
 		t.Fatalf("after the kill: tags %v; want v1.0.0 and v1.0 at one digest, no v1, no record", tags)
 	}
-	if err := remoteComplete(repo, digest); err != nil {
+	ref, err := name.NewDigest(repo + "@" + digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := remote.Image(ref)
+	if err == nil {
+		err = testenv.FetchAll(img)
+	}
+	if err != nil {
 		t.Fatalf("v1.0.0 points at an incomplete image: %v", err)
 	}
 
@@ -78,7 +74,7 @@ func TestCLIKilledReleaseResumes(t *testing.T) {
 	if !strings.Contains(string(b), "resuming the interrupted release") {
 		t.Errorf("rerun output does not say it resumed:\n%s", b)
 	}
-	tags = cliTags(t, repo)
+	tags = testenv.Tags(t, repo)
 	for _, tag := range []string{"v1.0.0", "v1.0", "v1", "latest"} {
 		if tags[tag] != digest {
 			t.Errorf("after the rerun %s = %q, want %s", tag, tags[tag], digest)
@@ -97,58 +93,4 @@ func buildCI(t *testing.T) string {
 		t.Fatalf("go build ./ci: %v\n%s", err, out)
 	}
 	return bin
-}
-
-// cliTags reads every tag of repo: tag -> digest.
-func cliTags(t *testing.T, repo string) map[string]string {
-	t.Helper()
-	r, err := name.NewRepository(repo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	list, err := remote.List(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tags := map[string]string{}
-	for _, tag := range list {
-		d, err := remote.Head(r.Tag(tag))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tags[tag] = d.Digest.String()
-	}
-	return tags
-}
-
-// remoteComplete downloads the image repo@digest: manifest, config and
-// every layer, each checked against its digest.
-func remoteComplete(repo, digest string) error {
-	ref, err := name.NewDigest(repo + "@" + digest)
-	if err != nil {
-		return err
-	}
-	img, err := remote.Image(ref)
-	if err != nil {
-		return err
-	}
-	layers, err := img.Layers()
-	if err != nil {
-		return err
-	}
-	if _, err := img.RawConfigFile(); err != nil {
-		return err
-	}
-	for _, l := range layers {
-		rc, err := l.Compressed()
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(io.Discard, rc)
-		rc.Close()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }

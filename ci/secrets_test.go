@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
-	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -58,15 +56,13 @@ func TestCLISecretsNotPrinted(t *testing.T) {
 	}
 }
 
-// findSecrets names each secret found in text, raw, base64 or URL-encoded.
+// findSecrets names each secret found in text, in any of its forms.
 func findSecrets(text string, secrets map[string]string) []string {
 	var found []string
 	for name, s := range secrets {
-		for form, v := range map[string]string{
-			"raw": s, "base64": base64.StdEncoding.EncodeToString([]byte(s)), "url": url.QueryEscape(s),
-		} {
-			if (form == "raw" || v != s) && strings.Contains(text, v) {
-				found = append(found, name+" ("+form+")")
+		for _, f := range testenv.SecretForms(s) {
+			if strings.Contains(text, f.Value) {
+				found = append(found, name+" ("+f.Form+")")
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -145,7 +146,7 @@ func TestBadInputs(t *testing.T) {
 					t.Errorf("error class: got %v, want errors.Is(err, %q)", err, tc.class)
 					ok = false
 				}
-				if tc.gate != "" && !contains(pipeline.FailedGates(err), tc.gate) {
+				if tc.gate != "" && !slices.Contains(pipeline.FailedGates(err), tc.gate) {
 					t.Errorf("failed gates = %v, want %s among them", pipeline.FailedGates(err), tc.gate)
 					ok = false
 				}
@@ -180,16 +181,7 @@ func tagsIfLocal(t *testing.T, reg, repo string) map[string]string {
 	if !strings.HasPrefix(repo, reg+"/") || !regexp.MustCompile(`^[a-z0-9._/-]+$`).MatchString(strings.TrimPrefix(repo, reg+"/")) {
 		return nil
 	}
-	return tagMap(t, repo)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return testenv.Tags(t, repo)
 }
 
 // wrongCredentials is the bad input "wrong credentials": a release to a

@@ -2,9 +2,7 @@ package pipeline_test
 
 import (
 	"context"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,28 +20,7 @@ var goldenEpoch = time.Unix(1704067200, 0).UTC()
 // variant copies fixtures/app to a temporary directory and applies edit.
 func variant(t *testing.T, edit func(dir string)) string {
 	t.Helper()
-	src := testenv.Path("fixtures", "app")
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		if d.IsDir() {
-			if d.Name() == "node_modules" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dst := testenv.CopyFixture(t, "app")
 	if edit != nil {
 		edit(dst)
 	}

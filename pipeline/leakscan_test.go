@@ -5,16 +5,16 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"dagger/immutable/internal/testenv"
 )
 
 // leakScan searches registry contents and texts for secret values, each
@@ -48,21 +48,8 @@ func newLeakScan(secrets map[string]string) *leakScan {
 
 // add searches for v, labelled label, in every form.
 func (s *leakScan) add(label, v string) {
-	forms := map[string]string{
-		"raw":          v,
-		"base64":       base64.RawStdEncoding.EncodeToString([]byte(v)),
-		"base64url":    base64.RawURLEncoding.EncodeToString([]byte(v)),
-		"url-encoded":  url.QueryEscape(v),
-		"path-encoded": url.PathEscape(v),
-	}
-	have := map[string]bool{}
-	for _, form := range []string{"raw", "base64", "base64url", "url-encoded", "path-encoded"} {
-		f := forms[form]
-		if have[f] {
-			continue
-		}
-		have[f] = true
-		s.needles = append(s.needles, needle{label: label + " (" + form + ")", value: []byte(f)})
+	for _, f := range testenv.SecretForms(v) {
+		s.needles = append(s.needles, needle{label: label + " (" + f.Form + ")", value: []byte(f.Value)})
 	}
 }
 

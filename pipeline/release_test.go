@@ -8,38 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"dagger/immutable/internal/testenv"
 	"dagger/immutable/pipeline"
 	"dagger/immutable/publish"
 )
-
-// tagMap reads every tag of repo from the registry: tag -> digest.
-func tagMap(t *testing.T, repo string) map[string]string {
-	t.Helper()
-	r, err := name.NewRepository(repo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tags, err := remote.List(r)
-	if err != nil {
-		if strings.Contains(err.Error(), "NAME_UNKNOWN") {
-			return map[string]string{}
-		}
-		t.Fatal(err)
-	}
-	m := map[string]string{}
-	for _, tag := range tags {
-		d, err := remote.Head(r.Tag(tag))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m[tag] = d.Digest.String()
-	}
-	return m
-}
 
 // TestReleaseEndToEnd releases the fixture to the real local registry:
 // 1.0.0, 1.1.0 (changed source), 1.0.1 in that order give exactly the
@@ -70,7 +42,7 @@ func TestReleaseEndToEnd(t *testing.T) {
 		"v1.0.0": digests["1.0.0"], "v1.1.0": digests["1.1.0"], "v1.0.1": digests["1.0.1"],
 		"v1.0": digests["1.0.1"], "v1.1": digests["1.1.0"], "v1": digests["1.1.0"], "latest": digests["1.1.0"],
 	}
-	got := tagMap(t, repo)
+	got := testenv.Tags(t, repo)
 	for tag := range got {
 		// Record and SBOM (sha256-<hex>.sbom) tags are not release tags.
 		if strings.HasSuffix(tag, "_release") || strings.HasPrefix(tag, "rollback_") || strings.HasSuffix(tag, ".sbom") {
@@ -82,7 +54,7 @@ func TestReleaseEndToEnd(t *testing.T) {
 	}
 
 	t.Run("re-release unchanged is a no-op", func(t *testing.T) {
-		before := tagMap(t, repo)
+		before := testenv.Tags(t, repo)
 		r, err := release(fixture, "1.0.0")
 		if err != nil {
 			t.Fatal(err)
@@ -90,24 +62,24 @@ func TestReleaseEndToEnd(t *testing.T) {
 		if !r.Result.AlreadyReleased || r.Result.BytesUploaded != 0 {
 			t.Errorf("AlreadyReleased, BytesUploaded = %v, %d; want true, 0", r.Result.AlreadyReleased, r.Result.BytesUploaded)
 		}
-		if after := tagMap(t, repo); !reflect.DeepEqual(before, after) {
+		if after := testenv.Tags(t, repo); !reflect.DeepEqual(before, after) {
 			t.Errorf("registry changed:\n%v\n%v", before, after)
 		}
 	})
 
 	t.Run("changed source as an existing version is refused", func(t *testing.T) {
-		before := tagMap(t, repo)
+		before := testenv.Tags(t, repo)
 		_, err := release(changed, "1.0.0")
 		if err == nil || !strings.Contains(err.Error(), digests["1.0.0"]) {
 			t.Fatalf("release changed source as 1.0.0: err = %v, want a refusal naming %s", err, digests["1.0.0"])
 		}
-		if after := tagMap(t, repo); !reflect.DeepEqual(before, after) {
+		if after := testenv.Tags(t, repo); !reflect.DeepEqual(before, after) {
 			t.Errorf("registry changed:\n%v\n%v", before, after)
 		}
 	})
 
 	t.Run("failing gate publishes nothing", func(t *testing.T) {
-		before := tagMap(t, repo)
+		before := testenv.Tags(t, repo)
 		broken := variant(t, func(dir string) {
 			replaceIn(t, filepath.Join(dir, "test", "app.test.js"), "assert.equal(res.status, 404);", "assert.equal(res.status, 500);")
 		})
@@ -115,7 +87,7 @@ func TestReleaseEndToEnd(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "gate unit failed") || !strings.Contains(err.Error(), "nothing was published") {
 			t.Fatalf("release with a failing test: err = %v, want gate unit failed", err)
 		}
-		if after := tagMap(t, repo); !reflect.DeepEqual(before, after) {
+		if after := testenv.Tags(t, repo); !reflect.DeepEqual(before, after) {
 			t.Errorf("registry changed:\n%v\n%v", before, after)
 		}
 	})
@@ -128,7 +100,7 @@ func TestReleaseEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := tagMap(t, repo)
+		got := testenv.Tags(t, repo)
 		for _, tag := range []string{"v1", "latest"} {
 			if got[tag] != digests["1.0.1"] {
 				t.Errorf("after rollback %s = %s, want 1.0.1's %s", tag, got[tag], digests["1.0.1"])

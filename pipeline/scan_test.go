@@ -87,7 +87,7 @@ func TestReleaseScan(t *testing.T) {
 				t.Errorf("release report lacks %s:\n%s", want, out.String())
 			}
 		}
-		if tags := tagMap(t, repo); len(tags) != 0 {
+		if tags := testenv.Tags(t, repo); len(tags) != 0 {
 			t.Errorf("registry has tags after a blocked release: %v", tags)
 		}
 	})
@@ -111,7 +111,7 @@ func TestReleaseScan(t *testing.T) {
 			t.Errorf("fetched SBOM lacks ms")
 		}
 		tag, _ := sbom.Tag(r.Digest)
-		if got := tagMap(t, repo)[tag]; got != r.SBOMDigest {
+		if got := testenv.Tags(t, repo)[tag]; got != r.SBOMDigest {
 			t.Errorf("tag %s = %s, want %s", tag, got, r.SBOMDigest)
 		}
 		h, err := publish.Releases(ctx(t), repo, publish.Options{})

@@ -60,12 +60,12 @@ func TestConcurrency(t *testing.T) {
 		}
 		d := digestOf(t, img)
 		want := map[string]string{"v1.0.0": d, "v1.0": d, "v1": d, "latest": d}
-		if got := withoutRecords(tagMap(t, repo)); !equalMaps(got, want) {
+		if got := withoutRecords(testenv.Tags(t, repo)); !equalMaps(got, want) {
 			t.Errorf("tags = %v, want %v", got, want)
 		} else {
 			consistent++
 		}
-		checkComplete(t, repo, tagMap(t, repo))
+		checkComplete(t, repo, testenv.Tags(t, repo))
 	})
 
 	t.Run("same version, different images: one release, the rest refused", func(t *testing.T) {
@@ -91,12 +91,12 @@ func TestConcurrency(t *testing.T) {
 		}
 		d := digestOf(t, imgs[winner])
 		want := map[string]string{"v1.0.0": d, "v1.0": d, "v1": d, "latest": d}
-		if got := withoutRecords(tagMap(t, repo)); !equalMaps(got, want) {
+		if got := withoutRecords(testenv.Tags(t, repo)); !equalMaps(got, want) {
 			t.Errorf("tags = %v, want %v (the winner's)", got, want)
 		} else {
 			consistent++
 		}
-		checkComplete(t, repo, tagMap(t, repo))
+		checkComplete(t, repo, testenv.Tags(t, repo))
 	})
 
 	t.Run("different versions: floating tags end at the highest", func(t *testing.T) {
@@ -124,12 +124,12 @@ func TestConcurrency(t *testing.T) {
 		for _, v := range versions {
 			want["v"+v] = d[v]
 		}
-		if got := withoutRecords(tagMap(t, repo)); !equalMaps(got, want) {
+		if got := withoutRecords(testenv.Tags(t, repo)); !equalMaps(got, want) {
 			t.Errorf("tags after concurrent releases:\n got %v\nwant %v", got, want)
 		} else {
 			consistent++
 		}
-		checkComplete(t, repo, tagMap(t, repo))
+		checkComplete(t, repo, testenv.Tags(t, repo))
 	})
 
 	if !t.Failed() {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"dagger/immutable/internal/testenv"
 )
 
 // e2eRepo returns a fresh repository in the real local registry
@@ -51,7 +53,7 @@ func TestE2E(t *testing.T) {
 		"v1.0.0": d["1.0.0"], "v1.1.0": d["1.1.0"], "v1.0.1": d["1.0.1"],
 		"v1.0": d["1.0.1"], "v1.1": d["1.1.0"], "v1": d["1.1.0"], "latest": d["1.1.0"],
 	}
-	before := tagMap(t, repo)
+	before := testenv.Tags(t, repo)
 	if got := withoutRecords(before); !equalMaps(got, want) {
 		t.Fatalf("tags = %v, want %v", got, want)
 	}
@@ -63,7 +65,7 @@ func TestE2E(t *testing.T) {
 	if _, err := Publish(ctx, repo, testImage(t, 9), "1.0.0", Record{}, o); err == nil || !strings.Contains(err.Error(), d["1.0.0"]) {
 		t.Errorf("changed 1.0.0: Publish = %v, want refusal naming %s", err, d["1.0.0"])
 	}
-	if after := tagMap(t, repo); !equalMaps(before, after) {
+	if after := testenv.Tags(t, repo); !equalMaps(before, after) {
 		t.Errorf("tags changed by no-op/refused publishes: %v -> %v", before, after)
 	}
 

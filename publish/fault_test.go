@@ -2,7 +2,6 @@ package publish
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -10,8 +9,9 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"dagger/immutable/internal/testenv"
 )
 
 // fault is HTTP middleware that answers 500 to matching requests, from the
@@ -101,7 +101,7 @@ func TestFaults(t *testing.T) {
 			o := fastRetry(testOptions())
 			old, img := testImage(t, 1), testImage(t, 2)
 			mustPublish(t, repo, old, "1.0.0", o)
-			before := tagMap(t, repo)
+			before := testenv.Tags(t, repo)
 
 			f.arm(true)
 			_, err := Publish(context.Background(), repo, img, "1.1.0", Record{}, o)
@@ -111,7 +111,7 @@ func TestFaults(t *testing.T) {
 			}
 			t.Logf("error: %v", err)
 
-			after := tagMap(t, repo)
+			after := testenv.Tags(t, repo)
 			checkComplete(t, repo, after)
 			newDigest := digestOf(t, img)
 			var moved []string
@@ -147,7 +147,7 @@ func TestFaults(t *testing.T) {
 				"v1.0.0": d0, "v1.0": d0,
 				"v1.1.0": newDigest, "v1.1": newDigest, "v1": newDigest, "latest": newDigest,
 			}
-			final := tagMap(t, repo)
+			final := testenv.Tags(t, repo)
 			if got := withoutRecords(final); !equalMaps(got, want) {
 				t.Errorf("tags after retry = %v, want %v", got, want)
 			}
@@ -196,32 +196,8 @@ func checkComplete(t *testing.T, repo string, tags map[string]string) {
 			t.Errorf("%s: %v", tag, err)
 			continue
 		}
-		if err := fetchAll(img); err != nil {
+		if err := testenv.FetchAll(img); err != nil {
 			t.Errorf("%s points at an incomplete image: %v", tag, err)
 		}
 	}
-}
-
-// fetchAll reads the config and every layer blob of img; remote blobs are
-// verified against their digests as they are read.
-func fetchAll(img v1.Image) error {
-	if _, err := img.RawConfigFile(); err != nil {
-		return err
-	}
-	layers, err := img.Layers()
-	if err != nil {
-		return err
-	}
-	for _, l := range layers {
-		rc, err := l.Compressed()
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(io.Discard, rc)
-		rc.Close()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -106,7 +106,7 @@ func (f *faultRelease) publish(t testing.TB, repo string) (*Result, error) {
 // images or records, and whether v1.1.0 exists.
 func (f *faultRelease) checkState(t *testing.T) (partial int, versionTag bool) {
 	t.Helper()
-	tags := tagMap(t, f.direct())
+	tags := testenv.Tags(t, f.direct())
 	partial = f.reportIncomplete(t, tags)
 	for tag, d := range tags {
 		var ok bool
@@ -191,7 +191,7 @@ func fetchDigest(repo, digest string) error {
 	if err != nil {
 		return err
 	}
-	return fetchAll(img)
+	return testenv.FetchAll(img)
 }
 
 // rerun publishes 1.1.0 again directly, without faults, and checks the
@@ -216,7 +216,7 @@ func (f *faultRelease) rerun(t *testing.T, wantDone, resumed bool, partial *int)
 	if res.AlreadyReleased != wantDone || res.Resumed != (resumed && !wantDone) {
 		fail("rerun: AlreadyReleased %v, Resumed %v; want %v, %v", res.AlreadyReleased, res.Resumed, wantDone, resumed && !wantDone)
 	}
-	tags := tagMap(t, f.direct())
+	tags := testenv.Tags(t, f.direct())
 	want := map[string]string{
 		"v1.0.0": f.d0, "v1.0": f.d0,
 		"v1.1.0": f.d1, "v1.1": f.d1, "v1": f.d1, "latest": f.d1,
@@ -427,7 +427,7 @@ func TestFaultsCheckSeesPartialImages(t *testing.T) {
 	mustPublish(t, repo, testImage(t, 1), "1.0.0", testOptions())
 	img := testImage(t, 2)
 	mustPublish(t, repo, img, "1.1.0", testOptions())
-	tags := tagMap(t, repo)
+	tags := testenv.Tags(t, repo)
 	if bad := f.incomplete(tags); len(bad) != 0 {
 		t.Fatalf("complete releases reported incomplete: %v", bad)
 	}

@@ -2,11 +2,9 @@ package publish
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 	"os"
 	"os/exec"
-	"syscall"
 	"testing"
 	"time"
 
@@ -76,27 +74,11 @@ func runKill(t *testing.T, reg string, kp killPoint, partial *int) (int, bool) {
 	cmd.Env = append(os.Environ(), killChildEnv+"="+f.via(p))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	req, err := faultproxy.KillAtHold(cmd, held, 45*time.Second)
+	if err != nil {
+		t.Fatalf("child, to be killed at %s: %v; output:\n%s", kp.name, err, out.String())
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	select {
-	case req := <-held:
-		t.Logf("holding %s; killing child %d", req, cmd.Process.Pid)
-		cmd.Process.Kill()
-		err := <-exited
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-			t.Fatalf("child ended with %v, want killed by SIGKILL; output:\n%s", err, out.String())
-		}
-	case err := <-exited:
-		t.Fatalf("child ended (%v) before the hold at %s fired; output:\n%s", err, kp.name, out.String())
-	case <-time.After(45 * time.Second):
-		cmd.Process.Kill()
-		<-exited
-		t.Fatalf("hold at %s did not fire in 45s; output:\n%s", kp.name, out.String())
-	}
+	t.Logf("killed the child while holding %s", req)
 	p.Close()
 
 	bad, versionTag := f.checkState(t)

@@ -11,11 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // newRegistry starts an in-memory registry, optionally behind middleware,
@@ -53,31 +51,6 @@ func digestOf(t *testing.T, img v1.Image) string {
 // testOptions uses a fixed clock.
 func testOptions() Options {
 	return Options{Now: func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }}
-}
-
-// tagMap returns every tag of repo and the digest it points at.
-func tagMap(t *testing.T, repo string) map[string]string {
-	t.Helper()
-	r, err := name.NewRepository(repo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tags, err := remote.List(r)
-	if isNotFound(err) {
-		return map[string]string{}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[string]string{}
-	for _, tag := range tags {
-		d, err := remote.Head(r.Tag(tag))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m[tag] = d.Digest.String()
-	}
-	return m
 }
 
 // withoutRecords drops record tags from a tag map.

@@ -89,9 +89,11 @@ func (o Options) logf(format string, args ...any) {
 type client struct {
 	repo   name.Repository
 	prefix string
-	count  *counter
-	opts   []remote.Option
-	o      Options
+	// base is the HTTP transport under the counting, auth and retry layers.
+	base  http.RoundTripper
+	count *counter
+	opts  []remote.Option
+	o     Options
 }
 
 // newClient validates repo and options and builds the remote options.
@@ -118,7 +120,7 @@ func newClient(ctx context.Context, repo string, o Options) (*client, error) {
 	if base == nil {
 		base = remote.DefaultTransport
 	}
-	c := &client{repo: r, prefix: prefix, count: &counter{}, o: o}
+	c := &client{repo: r, prefix: prefix, base: base, count: &counter{}, o: o}
 	c.opts = []remote.Option{remote.WithContext(ctx), remote.WithTransport(c.count.wrap(honourRetryAfter(base)))}
 	if o.Backoff != nil {
 		c.opts = append(c.opts, remote.WithRetryBackoff(*o.Backoff))

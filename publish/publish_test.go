@@ -11,6 +11,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"dagger/immutable/internal/testenv"
 )
 
 func TestPublishOrder(t *testing.T) {
@@ -33,7 +35,7 @@ func TestPublishOrder(t *testing.T) {
 		"v1.0.0": d100, "v1.1.0": d110, "v1.0.1": d101,
 		"v1.0": d101, "v1.1": d110, "v1": d110, "latest": d110,
 	}
-	all := tagMap(t, repo)
+	all := testenv.Tags(t, repo)
 	if got := withoutRecords(all); !equalMaps(got, want) {
 		t.Errorf("tags = %v, want %v", got, want)
 	}
@@ -109,7 +111,7 @@ func TestRepublishIsNoop(t *testing.T) {
 	o := testOptions()
 	img := testImage(t, 1)
 	mustPublish(t, repo, img, "1.0.0", o)
-	before := tagMap(t, repo)
+	before := testenv.Tags(t, repo)
 
 	t.Run("same version same image", func(t *testing.T) {
 		res := mustPublish(t, repo, testImage(t, 1), "v1.0.0", o)
@@ -122,7 +124,7 @@ func TestRepublishIsNoop(t *testing.T) {
 		if res.Record.Version != "1.0.0" || res.Record.Digest != digestOf(t, img) {
 			t.Errorf("re-release record = %+v, want the stored 1.0.0 record", res.Record)
 		}
-		if after := tagMap(t, repo); !equalMaps(before, after) {
+		if after := testenv.Tags(t, repo); !equalMaps(before, after) {
 			t.Errorf("tags changed: %v -> %v", before, after)
 		}
 	})
@@ -163,7 +165,7 @@ func TestChangedImageRefused(t *testing.T) {
 	o := testOptions()
 	old := testImage(t, 1)
 	mustPublish(t, repo, old, "1.0.0", o)
-	before := tagMap(t, repo)
+	before := testenv.Tags(t, repo)
 
 	changed := testImage(t, 2)
 	_, err := Publish(context.Background(), repo, changed, "1.0.0", Record{}, o)
@@ -175,7 +177,7 @@ func TestChangedImageRefused(t *testing.T) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
 	}
-	if after := tagMap(t, repo); !equalMaps(before, after) {
+	if after := testenv.Tags(t, repo); !equalMaps(before, after) {
 		t.Errorf("tags changed: %v -> %v", before, after)
 	}
 	ref, _ := name.NewDigest(repo + "@" + digestOf(t, changed))
@@ -197,7 +199,7 @@ func TestPrerelease(t *testing.T) {
 		"v1.0.0": d1, "v1.1.0-rc.1": digestOf(t, testImage(t, 2)),
 		"v1.0": d1, "v1": d1, "latest": d1,
 	}
-	if got := withoutRecords(tagMap(t, repo)); !equalMaps(got, want) {
+	if got := withoutRecords(testenv.Tags(t, repo)); !equalMaps(got, want) {
 		t.Errorf("tags = %v, want %v", got, want)
 	}
 	// A prerelease never holds floating tags back.
@@ -217,7 +219,7 @@ func TestNoTagPrefix(t *testing.T) {
 		t.Errorf("VersionTag, RecordTag = %q, %q", r.VersionTag, r.RecordTag)
 	}
 	want := map[string]string{"1.2.3": d, "1.2": d, "1": d, "latest": d}
-	if got := withoutRecords(tagMap(t, repo)); !equalMaps(got, want) {
+	if got := withoutRecords(testenv.Tags(t, repo)); !equalMaps(got, want) {
 		t.Errorf("tags = %v, want %v", got, want)
 	}
 	h, err := Releases(context.Background(), repo, o)
@@ -257,7 +259,7 @@ func TestPublishErrors(t *testing.T) {
 			}
 		})
 	}
-	if got := tagMap(t, repo); len(got) != 0 {
+	if got := testenv.Tags(t, repo); len(got) != 0 {
 		t.Errorf("failed publishes left tags %v", got)
 	}
 }

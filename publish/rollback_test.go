@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"dagger/immutable/internal/testenv"
 )
 
 func TestRollbackAndReleases(t *testing.T) {
@@ -24,7 +26,7 @@ func TestRollbackAndReleases(t *testing.T) {
 	o = testOptions()
 
 	t.Run("never released", func(t *testing.T) {
-		before := tagMap(t, repo)
+		before := testenv.Tags(t, repo)
 		_, err := Rollback(ctx, repo, "1.0.2", o)
 		if err == nil || !strings.Contains(err.Error(), "never released") || !strings.Contains(err.Error(), "1.1.0, 1.0.1, 1.0.0") {
 			t.Errorf("Rollback(1.0.2) = %v, want 'never released' listing the releases", err)
@@ -32,7 +34,7 @@ func TestRollbackAndReleases(t *testing.T) {
 		if _, err := Rollback(ctx, repo, "1.1.0-rc.1", o); err == nil || !strings.Contains(err.Error(), "prerelease") {
 			t.Errorf("Rollback(prerelease) = %v, want refusal", err)
 		}
-		if after := tagMap(t, repo); !equalMaps(before, after) {
+		if after := testenv.Tags(t, repo); !equalMaps(before, after) {
 			t.Errorf("refused rollback changed tags: %v -> %v", before, after)
 		}
 	})
@@ -55,7 +57,7 @@ func TestRollbackAndReleases(t *testing.T) {
 			"v1.0.0": d["1.0.0"], "v1.1.0": d["1.1.0"], "v1.0.1": d["1.0.1"],
 			"v1.0": d["1.0.0"], "v1.1": d["1.1.0"], "v1": d["1.0.0"], "latest": d["1.0.0"],
 		}
-		if got := withoutRecords(tagMap(t, repo)); !equalMaps(got, want) {
+		if got := withoutRecords(testenv.Tags(t, repo)); !equalMaps(got, want) {
 			t.Errorf("tags = %v, want %v", got, want)
 		}
 		if res.Record.Previous["v1"] != d["1.1.0"] || res.Record.Previous["v1.0"] != d["1.0.1"] {

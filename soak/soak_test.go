@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -71,7 +72,7 @@ func TestSoak(t *testing.T) {
 			t.Fatalf("cycle %d gave the digest of cycle %d: the source change was lost", i, j)
 		}
 		seen[r.Digest] = i
-		if r.Result.AlreadyReleased || !contains(r.Result.Moved, publish.LatestTag) {
+		if r.Result.AlreadyReleased || !slices.Contains(r.Result.Moved, publish.LatestTag) {
 			t.Fatalf("cycle %d: released = %v, moved %v; want a new release moving latest", i, !r.Result.AlreadyReleased, r.Result.Moved)
 		}
 		t.Logf("cycle %2d: %s %s in %s, engine RSS %d MB", i, version, r.Digest[:19], r.Wall.Round(time.Second), engineRSS(t)>>20)
@@ -113,15 +114,11 @@ func TestSoak(t *testing.T) {
 		gb(state0), gb(state1), gb(int64(cache0)), gb(int64(cache1)), gb(int64(cache2)), gb(int64(cache1-cache2)), gb(int64(maxUsed)), gb(int64(minFree)))
 }
 
-// fixtureCopy copies fixtures/app (without node_modules) and changes its
+// fixtureCopy copies fixtures/app and changes its
 // greeting.
 func fixtureCopy(t *testing.T, greeting string) string {
 	t.Helper()
-	src, dst := testenv.Path("fixtures", "app"), t.TempDir()
-	if out, err := exec.Command("cp", "-r", src+"/.", dst).CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v: %s", err, out)
-	}
-	os.RemoveAll(filepath.Join(dst, "node_modules"))
+	dst := testenv.CopyFixture(t, "app")
 	app := filepath.Join(dst, "app.js")
 	b, err := os.ReadFile(app)
 	if err != nil {
@@ -194,12 +191,3 @@ func engineDir(t *testing.T) string {
 }
 
 func gb(n int64) string { return fmt.Sprintf("%.2f GB", float64(n)/1e9) }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
