@@ -115,7 +115,19 @@ func (d daemon) start() (int, error) {
 	}
 	// Reap it if it dies while we still run; after we exit, init adopts it.
 	go func() { _ = cmd.Wait() }()
+	waitExec(pid, d.match, 5*time.Second)
 	return pid, nil
+}
+
+// waitExec waits until pid's command line shows match or the process is
+// gone. cmd.Start returns once execve has begun, but the new program's
+// arguments appear in /proc a moment later; on a busy machine that gap is
+// long enough for running() to miss a daemon that was just started.
+func waitExec(pid int, match string, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for exists(pid) && !alive(pid, match) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // waitReady polls ready until it succeeds, the process dies or ctx/timeout ends.
