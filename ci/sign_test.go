@@ -2,19 +2,12 @@ package main
 
 import (
 	"context"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
+	"dagger/immutable/internal/memregistry"
 	"dagger/immutable/sign"
 )
 
@@ -23,22 +16,8 @@ import (
 // image fails.
 func TestSignVerbs(t *testing.T) {
 	ctx := context.Background()
-	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(s.Close)
-	repo := strings.TrimPrefix(s.URL, "http://") + "/app"
-	push := func() {
-		img, err := random.Image(256, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tag, err := name.NewTag(repo + ":v1.0.0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := remote.Write(tag, img); err != nil {
-			t.Fatal(err)
-		}
-	}
+	repo := memregistry.Start(t) + "/app"
+	push := func() { memregistry.PushRandom(t, repo+":v1.0.0") }
 	dir := t.TempDir()
 	priv, pub, err := sign.GenerateKeyPair([]byte("pw"))
 	if err != nil {

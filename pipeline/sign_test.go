@@ -2,17 +2,10 @@ package pipeline
 
 import (
 	"context"
-	"io"
-	"log"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
+	"dagger/immutable/internal/memregistry"
 	"dagger/immutable/publish"
 	"dagger/immutable/sign"
 )
@@ -21,24 +14,8 @@ import (
 // against an in-memory registry.
 func TestSignImage(t *testing.T) {
 	ctx := context.Background()
-	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(s.Close)
-	repo := strings.TrimPrefix(s.URL, "http://") + "/app"
-	push := func() string {
-		img, err := random.Image(256, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tag, err := name.NewTag(repo + ":v1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := remote.Write(tag, img); err != nil {
-			t.Fatal(err)
-		}
-		d, _ := img.Digest()
-		return d.String()
-	}
+	repo := memregistry.Start(t) + "/app"
+	push := func() string { return memregistry.PushRandom(t, repo+":v1") }
 	privPEM, pubPEM, err := sign.GenerateKeyPair([]byte("pw"))
 	if err != nil {
 		t.Fatal(err)

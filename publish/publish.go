@@ -180,7 +180,7 @@ func Publish(ctx context.Context, repo string, img v1.Image, version string, rec
 	if err != nil {
 		return nil, fmt.Errorf("%w (no tags were changed)", err)
 	}
-	rm, _, err := c.writeRecord(rec)
+	rm, err := c.writeRecord(rec)
 	if err != nil {
 		return nil, fmt.Errorf("%w (no tags were changed)", err)
 	}

@@ -1,16 +1,13 @@
 package publish
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/static"
-	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"dagger/immutable/internal/artifact"
 )
 
 // Record kinds.
@@ -29,8 +26,6 @@ const (
 	AnnotationDigest  = "dev.immutable.release.digest"
 	AnnotationKind    = "dev.immutable.release.kind"
 )
-
-const emptyConfigMediaType = "application/vnd.oci.empty.v1+json"
 
 // maxRecordSize bounds how much of a record blob is read.
 const maxRecordSize = 1 << 20
@@ -148,94 +143,34 @@ func (r Record) JSON() []byte {
 	return append(b, '\n')
 }
 
-// rawManifest is a manifest to PUT as is.
-type rawManifest struct {
-	b  []byte
-	mt types.MediaType
-}
-
-func (m rawManifest) RawManifest() ([]byte, error)        { return m.b, nil }
-func (m rawManifest) MediaType() (types.MediaType, error) { return m.mt, nil }
-
 // writeRecord uploads rec as an artifact by digest (blobs first, then the
-// manifest) and returns the manifest to tag once the release is complete.
-func (c *client) writeRecord(rec Record) (rawManifest, v1.Hash, error) {
-	config := static.NewLayer([]byte("{}"), emptyConfigMediaType)
-	body := static.NewLayer(rec.JSON(), RecordMediaType)
-	var descs []v1.Descriptor
-	for _, l := range []v1.Layer{config, body} {
-		if err := remote.WriteLayer(c.repo, l, c.opts...); err != nil {
-			return rawManifest{}, v1.Hash{}, fmt.Errorf("uploading release record: %w", err)
-		}
-		d, _ := l.Digest()
-		sz, _ := l.Size()
-		mt, _ := l.MediaType()
-		descs = append(descs, v1.Descriptor{MediaType: mt, Size: sz, Digest: d})
-	}
-	m := v1.Manifest{
-		SchemaVersion: 2,
-		MediaType:     types.OCIManifestSchema1,
-		ArtifactType:  RecordMediaType,
-		Config:        descs[0],
-		Layers:        descs[1:],
-		Annotations: map[string]string{
-			AnnotationKind:    rec.Kind,
-			AnnotationVersion: rec.Version,
-			AnnotationDigest:  rec.Digest,
-		},
-	}
-	b, err := json.Marshal(m)
+// manifest) and returns it, to tag once the release is complete.
+func (c *client) writeRecord(rec Record) (*artifact.Artifact, error) {
+	a, err := artifact.New(RecordMediaType, rec.JSON(), map[string]string{
+		AnnotationKind:    rec.Kind,
+		AnnotationVersion: rec.Version,
+		AnnotationDigest:  rec.Digest,
+	})
 	if err != nil {
-		return rawManifest{}, v1.Hash{}, fmt.Errorf("encoding release record manifest: %w", err)
+		return nil, fmt.Errorf("release record: %w", err)
 	}
-	rm := rawManifest{b: b, mt: types.OCIManifestSchema1}
-	h, _, err := v1.SHA256(bytes.NewReader(b))
-	if err != nil {
-		return rawManifest{}, v1.Hash{}, err
+	if err := a.Write(c.repo, c.opts...); err != nil {
+		return nil, fmt.Errorf("release record: %w", err)
 	}
-	if err := remote.Put(c.repo.Digest(h.String()), rm, c.opts...); err != nil {
-		return rawManifest{}, v1.Hash{}, fmt.Errorf("writing release record manifest: %w", err)
-	}
-	return rm, h, nil
+	return a, nil
 }
 
 // readRecord fetches and decodes the record artifact tagged tag.
 func (c *client) readRecord(tag string) (*Record, error) {
-	desc, err := remote.Get(c.repo.Tag(tag), c.opts...)
+	b, err := artifact.Read(c.repo.Tag(tag), RecordMediaType, maxRecordSize, c.opts...)
 	if err != nil {
 		return nil, fmt.Errorf("reading record %s: %w", tag, err)
 	}
-	var m v1.Manifest
-	if err := json.Unmarshal(desc.Manifest, &m); err != nil {
-		return nil, fmt.Errorf("record %s: decoding manifest: %w", tag, err)
+	var rec Record
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil, fmt.Errorf("record %s: decoding JSON: %w", tag, err)
 	}
-	for _, l := range m.Layers {
-		if l.MediaType != RecordMediaType {
-			continue
-		}
-		if l.Size > maxRecordSize {
-			return nil, fmt.Errorf("record %s: %d bytes is too large", tag, l.Size)
-		}
-		blob, err := remote.Layer(c.repo.Digest(l.Digest.String()), c.opts...)
-		if err != nil {
-			return nil, fmt.Errorf("record %s: %w", tag, err)
-		}
-		rc, err := blob.Compressed()
-		if err != nil {
-			return nil, fmt.Errorf("record %s: %w", tag, err)
-		}
-		defer rc.Close()
-		b, err := io.ReadAll(io.LimitReader(rc, maxRecordSize))
-		if err != nil {
-			return nil, fmt.Errorf("record %s: reading blob: %w", tag, err)
-		}
-		var rec Record
-		if err := json.Unmarshal(b, &rec); err != nil {
-			return nil, fmt.Errorf("record %s: decoding JSON: %w", tag, err)
-		}
-		return &rec, nil
-	}
-	return nil, fmt.Errorf("record %s: no %s layer", tag, RecordMediaType)
+	return &rec, nil
 }
 
 // tag points tag at an already written manifest.
@@ -245,5 +180,3 @@ func (c *client) tag(tag string, t remote.Taggable) error {
 	}
 	return nil
 }
-
-var _ remote.Taggable = rawManifest{}

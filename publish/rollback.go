@@ -116,7 +116,7 @@ func Rollback(ctx context.Context, repo, to string, o Options) (_ *Result, err e
 		Tags: res.Moved, Previous: previous, Created: c.o.now(),
 	}
 	res.Record, res.RecordTag = rec, rollbackRecordTag(n)
-	rm, _, err := c.writeRecord(rec)
+	rm, err := c.writeRecord(rec)
 	if err != nil {
 		return nil, fmt.Errorf("%w (no tags were changed)", err)
 	}

@@ -3,21 +3,17 @@ package sbom
 import (
 	"bytes"
 	"context"
-	"io"
-	"log"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/google/go-containerregistry/pkg/crane"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"dagger/immutable/internal/memregistry"
 )
 
 const testLock = `{
@@ -212,13 +208,7 @@ func TestDetectDistro(t *testing.T) {
 }
 
 func TestAttachFetch(t *testing.T) {
-	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer s.Close()
-	u, _ := url.Parse(s.URL)
-	repo, err := name.NewRepository(u.Host + "/app")
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo := memregistry.Repo(t, "app")
 	ctx := context.Background()
 	img := testImage(t, testLabels)
 	d, _ := img.Digest()

@@ -3,31 +3,22 @@ package sign
 import (
 	"context"
 	"crypto"
-	"io"
-	"log"
 	"math/rand"
-	"net/http/httptest"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"dagger/immutable/internal/memregistry"
 )
 
 // newRepo starts an in-memory registry and returns a repository in it.
 func newRepo(t *testing.T) name.Repository {
 	t.Helper()
-	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(s.Close)
-	r, err := name.NewRepository(strings.TrimPrefix(s.URL, "http://") + "/my-app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return memregistry.Repo(t, "my-app")
 }
 
 // pushImage pushes a seeded random image under tag and returns its digest.
