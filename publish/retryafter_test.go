@@ -63,20 +63,22 @@ func (c *closeFlag) Close() error { c.closed.Store(true); return nil }
 
 func TestRetryAfterWaits(t *testing.T) {
 	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	const limit = 300 * time.Millisecond
+	// Wide bounds: a busy CI machine can stall a goroutine for a while, and
+	// the no-wait cases must still tell "no wait" from "waited the cap".
+	const limit, quick = 1500 * time.Millisecond, 750 * time.Millisecond
 	for _, tc := range []struct {
 		name     string
 		code     int
 		after    string
 		min, max time.Duration // bounds of the wait
 	}{
-		{"429 seconds, capped", 429, "5", limit, 5 * time.Second},
-		{"503 date, capped", 503, now.Add(time.Hour).Format(http.TimeFormat), limit, 5 * time.Second},
-		{"429 Retry-After 0", 429, "0", 0, 100 * time.Millisecond},
-		{"500 ignores Retry-After", 500, "5", 0, 100 * time.Millisecond},
-		{"200 ignores Retry-After", 200, "5", 0, 100 * time.Millisecond},
-		{"429 without Retry-After", 429, "", 0, 100 * time.Millisecond},
-		{"429 unparsable", 429, "later", 0, 100 * time.Millisecond},
+		{"429 seconds, capped", 429, "5", limit, limit + 5*time.Second},
+		{"503 date, capped", 503, now.Add(time.Hour).Format(http.TimeFormat), limit, limit + 5*time.Second},
+		{"429 Retry-After 0", 429, "0", 0, quick},
+		{"500 ignores Retry-After", 500, "5", 0, quick},
+		{"200 ignores Retry-After", 200, "5", 0, quick},
+		{"429 without Retry-After", 429, "", 0, quick},
+		{"429 unparsable", 429, "later", 0, quick},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := &answer{code: tc.code, after: tc.after}
