@@ -126,7 +126,7 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	if _, err := checkPinned("builder", o.BuilderBase, o.AllowUnpinnedBase); err != nil {
 		return nil, err
 	}
-	files, err := readManifests(ctx, o.Source)
+	files, hasNpmrc, err := readManifests(ctx, o.Source)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	}
 	ignore := append(appExcludes(string(files[".dockerignore"])), npmAuthFiles...)
 
-	builder := builderContainer(c, o)
+	builder := builderContainer(c, o, hasNpmrc)
 	nodeVersion, err := baseNodeVersions(ctx, c, o, builder)
 	if err != nil {
 		return nil, err
@@ -186,12 +186,12 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 }
 
 // builderContainer is the builder base with the manifests (and the
-// project's .npmrc, if any) copied in, ready for `npm ci`. npm's cache is a
+// project's .npmrc, when npmrc) copied in, ready for `npm ci`. npm's cache is a
 // cache volume shared by the engine's builds, so it never reaches a layer;
 // with an npm token it is a temporary directory of this build instead, so
 // packages fetched with the token never sit where a build without it could
 // install them from.
-func builderContainer(c *dagger.Client, o BuildOptions) *dagger.Container {
+func builderContainer(c *dagger.Client, o BuildOptions, npmrc bool) *dagger.Container {
 	cache := "immutable-npm"
 	ctr := c.Container().From(o.BuilderBase)
 	if o.CacheBust != "" {
@@ -210,8 +210,13 @@ func builderContainer(c *dagger.Client, o BuildOptions) *dagger.Container {
 		WithEnvVariable("NODE_EXTRA_CA_CERTS", "/etc/ssl/certs/ca-certificates.crt").
 		WithWorkdir("/src").
 		WithFile("/src/package.json", o.Source.File("package.json")).
-		WithFile("/src/package-lock.json", o.Source.File("package-lock.json")).
-		WithDirectory("/src", o.Source, dagger.ContainerWithDirectoryOpts{Include: []string{".npmrc"}})
+		WithFile("/src/package-lock.json", o.Source.File("package-lock.json"))
+	// Files, not a filtered copy of the source directory: a File is cached
+	// by its content, a filtered directory by the whole source, so editing
+	// app.js would re-run npm ci.
+	if npmrc {
+		ctr = ctr.WithFile("/src/.npmrc", o.Source.File(".npmrc"))
+	}
 	return ctr
 }
 
@@ -267,13 +272,15 @@ func checkPinned(role, ref string, allowUnpinned bool) (string, error) {
 // manifestFiles are the files the build reads before it starts.
 var manifestFiles = []string{"package.json", "package-lock.json", ".dockerignore", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock"}
 
-func readManifests(ctx context.Context, src *dagger.Directory) (nodeapp.Files, error) {
+// readManifests reads the manifestFiles present in src and reports whether
+// src has an .npmrc (which it does not read).
+func readManifests(ctx context.Context, src *dagger.Directory) (nodeapp.Files, bool, error) {
 	entries, err := src.Entries(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("build: reading source directory: %w", err)
+		return nil, false, fmt.Errorf("build: reading source directory: %w", err)
 	}
 	if len(entries) == 0 {
-		return nil, fmt.Errorf("build: %w: pass --source <dir with package.json and package-lock.json>", ErrEmptySource)
+		return nil, false, fmt.Errorf("build: %w: pass --source <dir with package.json and package-lock.json>", ErrEmptySource)
 	}
 	present := map[string]bool{}
 	for _, e := range entries {
@@ -286,9 +293,9 @@ func readManifests(ctx context.Context, src *dagger.Directory) (nodeapp.Files, e
 		}
 		s, err := src.File(name).Contents(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("build: reading %s: %w", name, err)
+			return nil, false, fmt.Errorf("build: reading %s: %w", name, err)
 		}
 		files[name] = []byte(s)
 	}
-	return files, nil
+	return files, present[".npmrc"], nil
 }

@@ -126,17 +126,18 @@ func TestFailingJobsAreNamed(t *testing.T) {
 }
 
 // TestDependencyLayerReused: changing app.js changes only the app layer;
-// the dependency layer keeps its digest.
+// the dependency layer keeps its digest, and npm ci is not run again (its
+// output keeps its modification time).
 func TestDependencyLayerReused(t *testing.T) {
 	c := testenv.Client(t)
-	_, a, err := pipeline.BuildImage(ctx(t), c, options(c, testenv.Path("fixtures", "app"), "1.0.0"), t.TempDir())
+	ba, a, err := pipeline.BuildImage(ctx(t), c, options(c, testenv.Path("fixtures", "app"), "1.0.0"), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := variant(t, func(dir string) {
 		replaceIn(t, filepath.Join(dir, "app.js"), "Hello from an immutable image", "Hello again from an immutable image")
 	})
-	_, b, err := pipeline.BuildImage(ctx(t), c, options(c, dir, "1.0.0"), t.TempDir())
+	bb, b, err := pipeline.BuildImage(ctx(t), c, options(c, dir, "1.0.0"), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,5 +156,15 @@ func TestDependencyLayerReused(t *testing.T) {
 	}
 	if appA == appB {
 		t.Errorf("app layer did not change with app.js: %s", appA)
+	}
+	installed := func(b *pipeline.Build) string {
+		out, err := b.Dev.WithExec([]string{"stat", "-c", "%y", "node_modules/.package-lock.json"}).Stdout(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if ia, ib := installed(ba), installed(bb); ia != ib {
+		t.Errorf("npm ci ran again after an app.js change (node_modules written at %s, then %s): the install step's cache key depends on more than the manifests", ia, ib)
 	}
 }
