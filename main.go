@@ -168,11 +168,10 @@ func (m *Immutable) Test(
 	if err != nil {
 		return "", err
 	}
-	b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
+	_, _, report, err := pipeline.BuildAndTest(ctx, s.c, o, s.workDir)
 	if err != nil {
 		return "", err
 	}
-	report := pipeline.Test(ctx, s.c, b, img)
 	return report.String(), report.Err()
 }
 

@@ -79,11 +79,10 @@ func Run(ctx context.Context, c *dagger.Client, o pipeline.BuildOptions, srcDir,
 		return ctr, err
 	}
 	ours := func() (*pipeline.TestReport, *pipeline.Image, error) {
-		b, img, err := pipeline.BuildImage(ctx, c, o, workDir)
+		_, img, r, err := pipeline.BuildAndTest(ctx, c, o, workDir)
 		if err != nil {
 			return nil, nil, err
 		}
-		r := pipeline.Test(ctx, c, b, img)
 		return r, img, r.Err()
 	}
 	if _, err := seed(); err != nil {

@@ -143,11 +143,11 @@ func cmdTestApp(ctx context.Context, args []string) error {
 		return err
 	}
 	return withBuild(ctx, &bf, func(s *session, o pipeline.BuildOptions) error {
-		b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
+		_, _, report, err := pipeline.BuildAndTest(ctx, s.c, o, s.workDir)
 		if err != nil {
 			return err
 		}
-		return emit(bf.json, pipeline.Test(ctx, s.c, b, img))
+		return emit(bf.json, report)
 	})
 }
 

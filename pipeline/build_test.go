@@ -56,13 +56,13 @@ func TestBuildBadInputs(t *testing.T) {
 
 // TestBuildAndTestFixture builds the fixture and runs the whole test stage:
 // unit, lint, the smoke test against the image as a service, image checks.
+// Unit tests and lint never wait for the image.
 func TestBuildAndTestFixture(t *testing.T) {
 	c := testenv.Client(t)
-	b, img, err := pipeline.BuildImage(ctx(t), c, options(c, testenv.Path("fixtures", "app"), "1.2.3"), t.TempDir())
+	_, img, report, err := pipeline.BuildAndTest(ctx(t), c, options(c, testenv.Path("fixtures", "app"), "1.2.3"), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	report := pipeline.Test(ctx(t), c, b, img)
 	t.Log("\n" + report.String())
 	if err := report.Err(); err != nil {
 		t.Fatal(err)
@@ -70,6 +70,9 @@ func TestBuildAndTestFixture(t *testing.T) {
 	for _, j := range report.Jobs {
 		if j.Status != pipeline.Passed {
 			t.Errorf("job %s: %s, want passed", j.Name, j.Status)
+		}
+		if (j.Name == "unit" || j.Name == "lint") && j.Waited != 0 {
+			t.Errorf("job %s waited %s for the image it does not need", j.Name, j.Waited)
 		}
 	}
 	cf, err := img.Image.ConfigFile()

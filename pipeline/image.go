@@ -92,13 +92,54 @@ func BuildImage(ctx context.Context, c *dagger.Client, o BuildOptions, workDir s
 	if err != nil {
 		return nil, nil, err
 	}
-	dir, err := os.MkdirTemp(workDir, "build-")
-	if err != nil {
-		return nil, nil, err
-	}
-	img, err := Normalize(ctx, c, b, dir)
+	img, err := normalizeIn(ctx, c, b, workDir)
 	if err != nil {
 		return nil, nil, err
 	}
 	return b, img, nil
+}
+
+// normalizeIn runs Normalize in a new directory under workDir.
+func normalizeIn(ctx context.Context, c *dagger.Client, b *Build, workDir string) (*Image, error) {
+	dir, err := os.MkdirTemp(workDir, "build-")
+	if err != nil {
+		return nil, err
+	}
+	return Normalize(ctx, c, b, dir)
+}
+
+// imageFunc returns an image, waiting for it if it is still being made.
+type imageFunc func(ctx context.Context) (*Image, error)
+
+// ready is the imageFunc of an image already made.
+func ready(img *Image) imageFunc {
+	return func(context.Context) (*Image, error) { return img, nil }
+}
+
+// pendingImage is b's image being exported and normalized in the
+// background, so that work which needs only the build can run meanwhile.
+type pendingImage struct {
+	done chan struct{}
+	img  *Image
+	err  error
+}
+
+// startImage starts normalizeIn in the background.
+func startImage(ctx context.Context, c *dagger.Client, b *Build, workDir string) *pendingImage {
+	p := &pendingImage{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.img, p.err = normalizeIn(ctx, c, b, workDir)
+	}()
+	return p
+}
+
+// wait returns the image once it is made (an imageFunc).
+func (p *pendingImage) wait(ctx context.Context) (*Image, error) {
+	select {
+	case <-p.done:
+		return p.img, p.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

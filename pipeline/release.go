@@ -90,27 +90,40 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 	defer func() { r.Wall = time.Since(start) }()
 
 	t0 := time.Now()
-	b, img, err := BuildImage(ctx, c, o.Build, o.WorkDir)
-	r.Gates = append(r.Gates, gate("build", time.Since(t0), err))
+	b, err := BuildApp(ctx, c, o.Build)
 	if err != nil {
+		r.Gates = append(r.Gates, gate("build", time.Since(t0), err))
 		return r, &GateError{Gates: []string{"build"}, Err: err}
 	}
-	r.Digest = img.Digest
-
+	// The image is exported and normalized while the jobs that need only
+	// the build (unit tests, lint, the second build of the reproducibility
+	// check) already run.
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p := startImage(gctx, c, b, o.WorkDir)
 	var g errgroup.Group
 	g.Go(func() error {
-		r.Tests = Test(ctx, c, b, img)
-		return nil
-	})
-	var sg *scanGate
-	g.Go(func() error {
-		sg = runScanGate(b, img, o)
+		r.Tests = runTests(gctx, c, b, p.wait)
 		return nil
 	})
 	var verifyErr error
 	t1 := time.Now()
 	g.Go(func() error {
-		r.Verify, verifyErr = Verify(ctx, c, o.Build, o.WorkDir, img)
+		r.Verify, verifyErr = verify(gctx, c, o.Build, o.WorkDir, p.wait)
+		return nil
+	})
+	img, err := p.wait(ctx)
+	r.Gates = append(r.Gates, gate("build", time.Since(t0), err))
+	if err != nil {
+		cancel()
+		_ = g.Wait()
+		r.Tests, r.Verify = nil, nil // cut short: they tested nothing
+		return r, &GateError{Gates: []string{"build"}, Err: err}
+	}
+	r.Digest = img.Digest
+	var sg *scanGate
+	g.Go(func() error {
+		sg = runScanGate(b, img, o)
 		return nil
 	})
 	_ = g.Wait()

@@ -16,10 +16,12 @@ import (
 //go:embed probe.js
 var probeScript string
 
-// job is one test of the stage; it returns (skip reason, error).
+// job is one test of the stage; it returns (skip reason, error). A job
+// with needsImage gets the normalized image, the others get nil.
 type job struct {
-	name string
-	run  func(ctx context.Context) (string, error)
+	name       string
+	needsImage bool
+	run        func(ctx context.Context, img *Image) (string, error)
 }
 
 // Test runs the test stage on a build and its normalized image: unit tests,
@@ -27,33 +29,75 @@ type job struct {
 // concurrently. Every job's result is reported even when others fail; the
 // returned report's Err names the failures.
 func Test(ctx context.Context, c *dagger.Client, b *Build, img *Image) *TestReport {
+	return runTests(ctx, c, b, ready(img))
+}
+
+// BuildAndTest builds o and runs the test stage. Unit tests and lint need
+// only the build, so they start while the image is still being exported
+// and normalized; the smoke test and the image checks wait for it. When the
+// image cannot be made, that is the error (the report still has every
+// job's result).
+func BuildAndTest(ctx context.Context, c *dagger.Client, o BuildOptions, workDir string) (*Build, *Image, *TestReport, error) {
+	b, err := BuildApp(ctx, c, o)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	p := startImage(ctx, c, b, workDir)
+	report := runTests(ctx, c, b, p.wait)
+	img, err := p.wait(ctx)
+	if err != nil {
+		return b, nil, report, err
+	}
+	return b, img, report, nil
+}
+
+// runTests runs the jobs concurrently; the ones that need the image get it
+// from image, and their Waited says how long that took.
+func runTests(ctx context.Context, c *dagger.Client, b *Build, image imageFunc) *TestReport {
 	jobs := []job{
-		{"unit", func(ctx context.Context) (string, error) { return npmScript(ctx, b, "test") }},
-		{"lint", func(ctx context.Context) (string, error) { return npmScript(ctx, b, "lint") }},
-		{"smoke", func(ctx context.Context) (string, error) { return "", Smoke(ctx, c, b, img) }},
-		{"checks", func(ctx context.Context) (string, error) { return "", Checks(b, img) }},
+		{"unit", false, func(ctx context.Context, _ *Image) (string, error) { return npmScript(ctx, b, "test") }},
+		{"lint", false, func(ctx context.Context, _ *Image) (string, error) { return npmScript(ctx, b, "lint") }},
+		{"smoke", true, func(ctx context.Context, img *Image) (string, error) { return "", Smoke(ctx, c, b, img) }},
+		{"checks", true, func(_ context.Context, img *Image) (string, error) { return "", Checks(b, img) }},
 	}
 	report := &TestReport{Jobs: make([]JobResult, len(jobs))}
 	start := time.Now()
 	var g errgroup.Group
 	for i, j := range jobs {
 		g.Go(func() error {
-			t0 := time.Now()
-			skip, err := j.run(ctx)
-			res := JobResult{Name: j.name, Status: Passed, Duration: time.Since(t0)}
-			switch {
-			case err != nil:
-				res.Status, res.Detail = Failed, failureDetail(err)
-			case skip != "":
-				res.Status, res.Detail = Skipped, skip
-			}
-			report.Jobs[i] = res
+			report.Jobs[i] = runJob(ctx, j, image)
 			return nil
 		})
 	}
 	_ = g.Wait()
 	report.Wall = time.Since(start)
 	return report
+}
+
+// runJob runs one job, first waiting for the image if it needs it.
+func runJob(ctx context.Context, j job, image imageFunc) JobResult {
+	res := JobResult{Name: j.name, Status: Passed}
+	var img *Image
+	if j.needsImage {
+		t0 := time.Now()
+		var err error
+		img, err = image(ctx)
+		res.Waited = time.Since(t0)
+		if err != nil {
+			res.Status, res.Detail = Failed, "no image to test: "+err.Error()
+			return res
+		}
+	}
+	t0 := time.Now()
+	skip, err := j.run(ctx, img)
+	res.Duration = time.Since(t0)
+	switch {
+	case err != nil:
+		res.Status, res.Detail = Failed, failureDetail(err)
+	case skip != "":
+		res.Status, res.Detail = Skipped, skip
+	}
+	return res
 }
 
 // npmScript runs `npm run <script>` in the dev container, or reports it

@@ -52,29 +52,40 @@ func (r *VerifyReport) Format(w io.Writer) {
 // build step re-run, only the pinned bases reused), and compares the two
 // image digests. With first nil, both builds run concurrently here.
 func Verify(ctx context.Context, c *dagger.Client, o BuildOptions, workDir string, first *Image) (*VerifyReport, error) {
-	start := time.Now()
-	var second *Image
-	g, gctx := errgroup.WithContext(ctx)
 	if first == nil {
-		g.Go(func() error {
-			var err error
-			_, first, err = BuildImage(gctx, c, o, workDir)
-			return err
-		})
+		return verify(ctx, c, o, workDir, nil)
 	}
+	return verify(ctx, c, o, workDir, ready(first))
+}
+
+// verify is Verify with the first image still being made (first nil: built
+// here). The second build starts at once.
+func verify(ctx context.Context, c *dagger.Client, o BuildOptions, workDir string, first imageFunc) (*VerifyReport, error) {
+	start := time.Now()
+	var a, b *Image
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		if first != nil {
+			a, err = first(gctx)
+		} else {
+			_, a, err = BuildImage(gctx, c, o, workDir)
+		}
+		return err
+	})
 	g.Go(func() error {
 		bust := o
 		bust.CacheBust = nonce()
 		var err error
-		_, second, err = BuildImage(gctx, c, bust, workDir)
+		_, b, err = BuildImage(gctx, c, bust, workDir)
 		return err
 	})
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
-	r := &VerifyReport{First: first.Digest, Second: second.Digest, Equal: first.Digest == second.Digest}
+	r := &VerifyReport{First: a.Digest, Second: b.Digest, Equal: a.Digest == b.Digest}
 	if !r.Equal {
-		diff, err := repro.Diff(first.Image, second.Image)
+		diff, err := repro.Diff(a.Image, b.Image)
 		if err != nil {
 			return nil, fmt.Errorf("verify: diffing images: %w", err)
 		}
