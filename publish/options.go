@@ -121,7 +121,7 @@ func newClient(ctx context.Context, repo string, o Options) (*client, error) {
 		base = remote.DefaultTransport
 	}
 	c := &client{repo: r, prefix: prefix, base: base, count: &counter{}, o: o}
-	c.opts = []remote.Option{remote.WithContext(ctx), remote.WithTransport(c.count.wrap(honourRetryAfter(base)))}
+	c.opts = []remote.Option{remote.WithContext(ctx), remote.WithTransport(c.count.wrap(honourRetryAfter(bufferSmall{base: base})))}
 	if o.Backoff != nil {
 		c.opts = append(c.opts, remote.WithRetryBackoff(*o.Backoff))
 	}

@@ -1,0 +1,65 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"dagger/immutable/internal/faultproxy"
+	"dagger/immutable/internal/memregistry"
+)
+
+// TestManifestReadResetIsRetried resets the connection in the middle of a
+// manifest's body. Read inside the round trip, the manifest is fetched
+// again by go-containerregistry's own retry and the read succeeds; a reset
+// on every attempt still fails, with the reset as the cause.
+func TestManifestReadResetIsRetried(t *testing.T) {
+	reg := memregistry.Start(t)
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := name.NewTag(reg + "/app:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := img.Digest()
+	p, err := faultproxy.New("http://" + reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+
+	o := Options{Backoff: &remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 3}}
+	c, err := newClient(context.Background(), p.Host+"/app", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest := faultproxy.On("GET", `/manifests/sha256:`)
+
+	p.Add(faultproxy.Rule{Match: manifest, Times: 1, Fault: faultproxy.ResetResponse(64)})
+	if _, err := c.verifyStored(d); err != nil {
+		t.Fatalf("verify after one reset mid-manifest: %v", err)
+	}
+	if got := p.Injected(); got != 1 {
+		t.Errorf("faults injected = %d, want 1", got)
+	}
+
+	p.Clear()
+	p.Add(faultproxy.Rule{Match: manifest, Times: faultproxy.Always, Fault: faultproxy.ResetResponse(64)})
+	_, err = c.verifyStored(d)
+	if err == nil || !(errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "EOF")) {
+		t.Errorf("verify with every read reset = %v, want a connection reset", err)
+	}
+}
