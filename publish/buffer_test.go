@@ -63,3 +63,35 @@ func TestManifestReadResetIsRetried(t *testing.T) {
 		t.Errorf("verify with every read reset = %v, want a connection reset", err)
 	}
 }
+
+// TestSmallBlobReadResetIsRetried: a release record (a small blob) read
+// through a connection reset mid-body is fetched again, not lost.
+func TestSmallBlobReadResetIsRetried(t *testing.T) {
+	reg := memregistry.Start(t)
+	p, err := faultproxy.New("http://" + reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	o := Options{Backoff: &remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 3}}
+	c, err := newClient(context.Background(), p.Host+"/app", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := Record{Kind: KindRelease, Version: "1.0.0", Repo: p.Host + "/app", Digest: "sha256:" + strings.Repeat("a", 64)}
+	a, err := c.writeRecord(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.tag("v1.0.0_release", a); err != nil {
+		t.Fatal(err)
+	}
+	p.Add(faultproxy.Rule{Match: faultproxy.On("GET", `/blobs/sha256:`), Times: 1, Fault: faultproxy.ResetResponse(16)})
+	got, err := c.readRecord("v1.0.0_release")
+	if err != nil || got.Version != "1.0.0" || got.Digest != rec.Digest {
+		t.Fatalf("readRecord after a reset mid-blob = %+v, %v", got, err)
+	}
+	if n := p.Injected(); n != 1 {
+		t.Errorf("faults injected = %d, want 1", n)
+	}
+}
