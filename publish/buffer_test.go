@@ -35,17 +35,7 @@ func TestManifestReadResetIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, _ := img.Digest()
-	p, err := faultproxy.New("http://" + reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-
-	o := Options{Backoff: &remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 3}}
-	c, err := newClient(context.Background(), p.Host+"/app", o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, c := proxiedClient(t, reg)
 	manifest := faultproxy.On("GET", `/manifests/sha256:`)
 
 	p.Add(faultproxy.Rule{Match: manifest, Times: 1, Fault: faultproxy.ResetResponse(64)})
@@ -67,17 +57,7 @@ func TestManifestReadResetIsRetried(t *testing.T) {
 // TestSmallBlobReadResetIsRetried: a release record (a small blob) read
 // through a connection reset mid-body is fetched again, not lost.
 func TestSmallBlobReadResetIsRetried(t *testing.T) {
-	reg := memregistry.Start(t)
-	p, err := faultproxy.New("http://" + reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	o := Options{Backoff: &remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 3}}
-	c, err := newClient(context.Background(), p.Host+"/app", o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, c := proxiedClient(t, memregistry.Start(t))
 	rec := Record{Kind: KindRelease, Version: "1.0.0", Repo: p.Host + "/app", Digest: "sha256:" + strings.Repeat("a", 64)}
 	a, err := c.writeRecord(rec)
 	if err != nil {
@@ -94,4 +74,21 @@ func TestSmallBlobReadResetIsRetried(t *testing.T) {
 	if n := p.Injected(); n != 1 {
 		t.Errorf("faults injected = %d, want 1", n)
 	}
+}
+
+// proxiedClient starts a fault proxy in front of reg and returns it with a
+// client for reg's "app" repository through it, retrying quickly.
+func proxiedClient(t *testing.T, reg string) (*faultproxy.Proxy, *client) {
+	t.Helper()
+	p, err := faultproxy.New("http://" + reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	o := Options{Backoff: &remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 3}}
+	c, err := newClient(context.Background(), p.Host+"/app", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, c
 }
