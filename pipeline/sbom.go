@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"dagger/immutable/publish"
 	"dagger/immutable/sbom"
 	"dagger/immutable/scan"
@@ -105,7 +102,7 @@ func (s *scanGate) summary() *publish.ScanSummary {
 // AttachSBOM pushes bom (CycloneDX JSON) as the SBOM of repo@digest with
 // cosign's sha256-<hex>.sbom tag and returns the artifact digest.
 func AttachSBOM(ctx context.Context, repo, digest string, bom []byte, o publish.Options) (string, error) {
-	r, ropts, err := remoteOptions(ctx, repo, o)
+	r, ropts, err := publish.RemoteOptions(ctx, repo, o)
 	if err != nil {
 		return "", err
 	}
@@ -118,35 +115,9 @@ func AttachSBOM(ctx context.Context, repo, digest string, bom []byte, o publish.
 
 // FetchSBOM reads the SBOM attached to repo@digest.
 func FetchSBOM(ctx context.Context, repo, digest string, o publish.Options) ([]byte, error) {
-	r, ropts, err := remoteOptions(ctx, repo, o)
+	r, ropts, err := publish.RemoteOptions(ctx, repo, o)
 	if err != nil {
 		return nil, err
 	}
 	return sbom.Fetch(ctx, r, digest, ropts...)
-}
-
-// remoteOptions maps publish.Options (registry access) onto
-// go-containerregistry options, as publish does.
-func remoteOptions(ctx context.Context, repo string, o publish.Options) (name.Repository, []remote.Option, error) {
-	var nopts []name.Option
-	if o.Insecure {
-		nopts = append(nopts, name.Insecure)
-	}
-	r, err := name.NewRepository(repo, nopts...)
-	if err != nil {
-		return r, nil, fmt.Errorf("repository %q: %w", repo, err)
-	}
-	ropts := []remote.Option{remote.WithContext(ctx)}
-	if o.Transport != nil {
-		ropts = append(ropts, remote.WithTransport(o.Transport))
-	}
-	switch {
-	case o.Auth != nil && o.Keychain != nil:
-		return r, nil, fmt.Errorf("registry options: set Auth or Keychain, not both")
-	case o.Auth != nil:
-		ropts = append(ropts, remote.WithAuth(o.Auth))
-	case o.Keychain != nil:
-		ropts = append(ropts, remote.WithAuthFromKeychain(o.Keychain))
-	}
-	return r, ropts, nil
 }

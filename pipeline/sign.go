@@ -60,7 +60,7 @@ func refOptions(ctx context.Context, ref string, o publish.Options) (name.Refere
 	if err != nil {
 		return nil, nil, fmt.Errorf("image reference %q: %w (want e.g. localhost:5000/app:v1.2.3 or ...@sha256:...)", ref, err)
 	}
-	_, ropts, err := remoteOptions(ctx, r.Context().String(), o)
+	_, ropts, err := publish.RemoteOptions(ctx, r.Context().String(), o)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -93,7 +93,7 @@ func newReleaseSignature(ctx context.Context, o ReleaseOptions, key crypto.Signe
 	if key == nil {
 		return nil, nil
 	}
-	r, ropts, err := remoteOptions(ctx, o.Repo, o.Publish)
+	r, ropts, err := publish.RemoteOptions(ctx, o.Repo, o.Publish)
 	if err != nil {
 		return nil, err
 	}

@@ -96,6 +96,19 @@ type client struct {
 	o     Options
 }
 
+// RemoteOptions returns repo, parsed as o says, with the go-containerregistry
+// options publish itself uses for it: the transport (Retry-After honoured,
+// manifests and small blobs read inside the retried round trip), o.Backoff
+// and the credentials. Other writers to the same registry (SBOMs,
+// signatures) use them so that they fail and retry as publish does.
+func RemoteOptions(ctx context.Context, repo string, o Options) (name.Repository, []remote.Option, error) {
+	c, err := newClient(ctx, repo, o)
+	if err != nil {
+		return name.Repository{}, nil, err
+	}
+	return c.repo, c.opts, nil
+}
+
 // newClient validates repo and options and builds the remote options.
 func newClient(ctx context.Context, repo string, o Options) (*client, error) {
 	if o.Auth != nil && o.Keychain != nil {
