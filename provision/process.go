@@ -124,10 +124,7 @@ func (d daemon) start() (int, error) {
 // arguments appear in /proc a moment later; on a busy machine that gap is
 // long enough for running() to miss a daemon that was just started.
 func waitExec(pid int, match string, timeout time.Duration) {
-	deadline := time.Now().Add(timeout)
-	for exists(pid) && !alive(pid, match) && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	pollUntil(timeout, 5*time.Millisecond, func() bool { return !exists(pid) || alive(pid, match) })
 }
 
 // waitReady polls ready until it succeeds, the process dies or ctx/timeout ends.
@@ -188,12 +185,18 @@ func (d daemon) terminate() (pid int, killed bool, err error) {
 }
 
 func waitGone(pid int, match string, timeout time.Duration) bool {
+	return pollUntil(timeout, 100*time.Millisecond, func() bool { return !alive(pid, match) })
+}
+
+// pollUntil calls done every step until it is true (then it returns true)
+// or timeout has passed (false).
+func pollUntil(timeout, step time.Duration, done func() bool) bool {
 	deadline := time.Now().Add(timeout)
-	for alive(pid, match) {
+	for !done() {
 		if time.Now().After(deadline) {
 			return false
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(step)
 	}
 	return true
 }
