@@ -45,10 +45,7 @@ func BuildAndTest(ctx context.Context, c *dagger.Client, o BuildOptions, workDir
 	p := startImage(ctx, c, b, workDir)
 	report := runTests(ctx, c, b, p.wait)
 	img, err := p.wait(ctx)
-	if err != nil {
-		return b, nil, report, err
-	}
-	return b, img, report, nil
+	return b, img, report, err
 }
 
 // runTests runs the jobs concurrently; the ones that need the image get it

@@ -52,25 +52,24 @@ func (r *VerifyReport) Format(w io.Writer) {
 // build step re-run, only the pinned bases reused), and compares the two
 // image digests. With first nil, both builds run concurrently here.
 func Verify(ctx context.Context, c *dagger.Client, o BuildOptions, workDir string, first *Image) (*VerifyReport, error) {
-	if first == nil {
-		return verify(ctx, c, o, workDir, nil)
+	if first != nil {
+		return verify(ctx, c, o, workDir, ready(first))
 	}
-	return verify(ctx, c, o, workDir, ready(first))
+	return verify(ctx, c, o, workDir, func(ctx context.Context) (*Image, error) {
+		_, img, err := BuildImage(ctx, c, o, workDir)
+		return img, err
+	})
 }
 
-// verify is Verify with the first image still being made (first nil: built
-// here). The second build starts at once.
+// verify is Verify with the first image coming from first, which may still
+// be making it. The second build starts at once.
 func verify(ctx context.Context, c *dagger.Client, o BuildOptions, workDir string, first imageFunc) (*VerifyReport, error) {
 	start := time.Now()
 	var a, b *Image
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		var err error
-		if first != nil {
-			a, err = first(gctx)
-		} else {
-			_, a, err = BuildImage(gctx, c, o, workDir)
-		}
+		a, err = first(gctx)
 		return err
 	})
 	g.Go(func() error {
