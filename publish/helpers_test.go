@@ -2,16 +2,14 @@ package publish
 
 import (
 	"context"
-	"io"
-	"log"
 	"math/rand"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/registry"
+	"dagger/immutable/internal/memregistry"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 )
@@ -20,13 +18,7 @@ import (
 // and returns a repository name in it.
 func newRegistry(t *testing.T, middleware func(http.Handler) http.Handler) string {
 	t.Helper()
-	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	if middleware != nil {
-		h = middleware(h)
-	}
-	s := httptest.NewServer(h)
-	t.Cleanup(s.Close)
-	return strings.TrimPrefix(s.URL, "http://") + "/my-app"
+	return memregistry.StartWith(t, middleware) + "/my-app"
 }
 
 // testImage returns a seeded random image: same seed, same digest.

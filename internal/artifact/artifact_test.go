@@ -2,17 +2,12 @@ package artifact
 
 import (
 	"bytes"
-	"io"
-	"log"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 
@@ -82,18 +77,17 @@ func TestReadChecksDigest(t *testing.T) {
 	a, _ := New(docType, body, nil)
 	layer := static.NewLayer(body, docType)
 	bodyDigest, _ := layer.Digest()
-	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/blobs/"+bodyDigest.String()) {
-			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-			_, _ = w.Write(bytes.Repeat([]byte("x"), len(body)))
-			return
-		}
-		reg.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	u, _ := url.Parse(srv.URL)
-	repo, _ := name.NewRepository(u.Host + "/doc")
+	host := memregistry.StartWith(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/blobs/"+bodyDigest.String()) {
+				w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+				_, _ = w.Write(bytes.Repeat([]byte("x"), len(body)))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	repo, _ := name.NewRepository(host + "/doc")
 	if err := a.Write(repo); err != nil {
 		t.Fatal(err)
 	}

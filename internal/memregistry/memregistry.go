@@ -5,6 +5,7 @@ package memregistry
 import (
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -18,7 +19,18 @@ import (
 // Start serves a new in-memory registry and returns its host:port.
 func Start(t testing.TB) string {
 	t.Helper()
-	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	return StartWith(t, nil)
+}
+
+// StartWith is Start with the registry behind middleware (nil: none), e.g.
+// to inject faults.
+func StartWith(t testing.TB, middleware func(http.Handler) http.Handler) string {
+	t.Helper()
+	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	if middleware != nil {
+		h = middleware(h)
+	}
+	s := httptest.NewServer(h)
 	t.Cleanup(s.Close)
 	return strings.TrimPrefix(s.URL, "http://")
 }
