@@ -14,7 +14,15 @@
 //     AppDir, no SSH private keys, no .env under AppDir (outside
 //     node_modules), no npm tokens, registry auth lines or private keys in
 //     text files under AppDir (first MaxScanBytes of each), and no secret
-//     looking config Env, labels or history;
+//     looking config Env, labels or history. A file finding inside a
+//     third-party package under <AppDir>/node_modules, in one of its test,
+//     fixture, example, docs or benchmark directories, is a warning
+//     (Result.Findings), not a failure: it is the package's test data, not
+//     the app's secret. Everything else blocks: the app's own files, the
+//     rest of the image, a dependency's shipped code, and config Env,
+//     labels and history. A team accepts a specific file finding with a
+//     reason in its AcceptFile (ParseAccept, Options.Accept); there is no
+//     switch that turns the rule off;
 //   - labels: org.opencontainers.image.{version,revision,source,created,
 //     base.name,base.digest} are set; base.digest equals Options.BaseDigest
 //     and version equals Options.Version when those are given;

@@ -54,6 +54,11 @@ type Options struct {
 	// (and everything below it), one without matches a base name, as in
 	// path.Match ("/app/node_modules/some-pkg/test/fixtures").
 	Allow []string
+	// Accept are the findings a team accepted with a reason (ParseAccept
+	// reads them from the app's AcceptFile). An accepted finding does not
+	// block and is reported with its reason; an entry that matches no
+	// finding is reported as stale. The default accepts nothing.
+	Accept []Acceptance
 }
 
 func (o Options) withDefaults() Options {

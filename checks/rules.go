@@ -129,16 +129,38 @@ func DevOnlyPackages(lock []byte) ([]string, error) {
 
 var secretEnvRE = regexp.MustCompile(`(?i)(TOKEN|PASSWORD|PASSWD|SECRET|_AUTH|API_?KEY|PRIVATE_KEY)`)
 
-func noSecrets(cf *v1.ConfigFile, s *scan) Result {
+func noSecrets(cf *v1.ConfigFile, s *scan, o Options) Result {
 	var problems []string
+	var notes []Finding
 	fs := append([]finding(nil), s.secrets...)
 	sortFindings(fs)
-	for _, f := range fs {
-		msg := f.String()
-		if !s.fs[f.path] {
-			msg += " (deleted by a later layer, still in the layer blob)"
+	accepted := map[string]Acceptance{}
+	for _, a := range o.Accept {
+		if a.Rule == RuleNoSecrets {
+			accepted[a.imagePath(o.AppDir)] = a
 		}
-		problems = append(problems, msg)
+	}
+	used := map[string]bool{}
+	for _, f := range fs {
+		what := f.what
+		if !s.fs[f.path] {
+			what += " (deleted by a later layer, still in the layer blob)"
+		}
+		nf := Finding{Rule: RuleNoSecrets, Path: "/" + f.path, What: what, Layer: f.layer, Status: classify(f.path, o.AppDir)}
+		if a, ok := accepted[f.path]; ok {
+			nf.Status, nf.Reason = StatusAccepted, a.Reason
+			used[f.path] = true
+		}
+		if nf.Status == StatusBlocking {
+			problems = append(problems, fmt.Sprintf("layer %d: %s: %s, %s", f.layer, nf.Path, what, where(f.path, o.AppDir)))
+			continue
+		}
+		notes = append(notes, nf)
+	}
+	for _, a := range o.Accept {
+		if p := a.imagePath(o.AppDir); a.Rule == RuleNoSecrets && !used[p] {
+			notes = append(notes, Finding{Rule: a.Rule, Path: "/" + p, What: "accepted in " + AcceptFile + " but not found: remove the entry", Layer: -1, Status: StatusStale, Reason: a.Reason})
+		}
 	}
 	for _, e := range cf.Config.Env {
 		k, v, _ := strings.Cut(e, "=")
@@ -163,7 +185,12 @@ func noSecrets(cf *v1.ConfigFile, s *scan) Result {
 			problems = append(problems, fmt.Sprintf("history[%d].created_by holds a %s", i, w[0]))
 		}
 	}
-	return result(RuleNoSecrets, problems, "no secrets found in layers, Env, labels or history")
+	r := result(RuleNoSecrets, problems, "no secrets found in layers, Env, labels or history")
+	r.Findings = notes
+	if r.Passed && len(notes) > 0 {
+		r.Details = fmt.Sprintf("no blocking secrets in layers, Env, labels or history; %s", countStatuses(notes))
+	}
+	return r
 }
 
 func labels(cf *v1.ConfigFile, o Options) Result {

@@ -16,6 +16,9 @@ type Result struct {
 	Passed bool `json:"passed"`
 	// Details says what was checked, or every problem found.
 	Details string `json:"details"`
+	// Findings are what the rule found that does not block: warnings,
+	// accepted findings and stale AcceptFile entries.
+	Findings []Finding `json:"findings,omitempty"`
 }
 
 // Run checks img against every rule and returns one Result per rule, in
@@ -35,7 +38,7 @@ func Run(img v1.Image, o Options) ([]Result, error) {
 	results := []Result{
 		nonRoot(cf, s),
 		noDevDependencies(s, o),
-		noSecrets(cf, s),
+		noSecrets(cf, s, o),
 		labels(cf, o),
 		noNPMCache(s),
 	}
