@@ -184,6 +184,7 @@ func diffLayer(i int, a, b v1.Layer) (*LayerDiff, error) {
 		if fd == nil {
 			continue
 		}
+		fd.Hint = hintFor(p)
 		if len(ld.Files) >= maxFileDiffs {
 			ld.FilesOmitted++
 			continue

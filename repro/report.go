@@ -70,6 +70,9 @@ type FileDiff struct {
 	Fields []string  `json:"fields,omitempty"`
 	A      *FileInfo `json:"a,omitempty"`
 	B      *FileInfo `json:"b,omitempty"`
+	// Hint names a known cause of the difference and its fix ("" when the
+	// path matches no known pattern).
+	Hint string `json:"hint,omitempty"`
 }
 
 // FileInfo is a tar entry's metadata and, for regular files, the sha256 of
@@ -113,6 +116,9 @@ func (r *Report) String() string {
 		}
 		for _, f := range l.Files {
 			b.WriteString("  " + f.String() + "\n")
+			if f.Hint != "" {
+				b.WriteString("    hint: " + f.Hint + "\n")
+			}
 		}
 		if l.FilesOmitted > 0 {
 			fmt.Fprintf(&b, "  ... %d more files differ\n", l.FilesOmitted)
