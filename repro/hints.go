@@ -13,7 +13,9 @@ type fileHint struct {
 
 // fileHints are checked in order; the first match gives FileDiff.Hint.
 var fileHints = []fileHint{
-	{func(p, base string) bool { return strings.HasSuffix(base, ".pyc") || strings.Contains(p, "/__pycache__/") },
+	{func(p, base string) bool {
+		return strings.HasSuffix(base, ".pyc") || strings.Contains(p, "/__pycache__/")
+	},
 		"Python bytecode (node-gyp's gyp writes it) embeds a source time: build with PYTHONDONTWRITEBYTECODE=1 and delete __pycache__"},
 	{func(p, base string) bool { return base == "config.gypi" },
 		"node-gyp build configuration, not needed at run time: keep only build/Release/*.node"},
