@@ -15,6 +15,12 @@ type Files map[string][]byte
 type App struct {
 	// Name is package.json's name.
 	Name string
+	// Description is package.json's description, or "".
+	Description string
+	// License is package.json's license (an SPDX expression such as
+	// "MIT"; the legacy {"type": …} object and "licenses" array are read
+	// too), or "".
+	License string
 	// Entrypoint is the file `node` runs, relative to the app directory.
 	Entrypoint string
 	// Module is "module" for ESM projects and "commonjs" otherwise.
@@ -37,6 +43,11 @@ type packageJSON struct {
 	Dependencies    map[string]string `json:"dependencies"`
 	DevDependencies map[string]string `json:"devDependencies"`
 	PackageManager  string            `json:"packageManager"`
+	Description     string            `json:"description"`
+	License         json.RawMessage   `json:"license"`
+	Licenses        []struct {
+		Type string `json:"type"`
+	} `json:"licenses"`
 }
 
 // Inspect validates a project's manifests and returns what the build needs.
@@ -59,6 +70,8 @@ func Inspect(files Files, entrypoint string) (*App, error) {
 	}
 	app := &App{
 		Name:            pkg.Name,
+		Description:     pkg.Description,
+		License:         licenseOf(pkg),
 		Module:          "commonjs",
 		EnginesNode:     pkg.Engines["node"],
 		Dependencies:    orEmpty(pkg.Dependencies),
@@ -121,4 +134,27 @@ func orEmpty(m map[string]string) map[string]string {
 		return map[string]string{}
 	}
 	return m
+}
+
+// licenseOf is package.json's license: the string, the legacy
+// {"type": "MIT"} object, or the legacy "licenses" array's types joined
+// with " OR "; "" when there is none.
+func licenseOf(pkg packageJSON) string {
+	var s string
+	if json.Unmarshal(pkg.License, &s) == nil && s != "" {
+		return s
+	}
+	var obj struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(pkg.License, &obj) == nil && obj.Type != "" {
+		return obj.Type
+	}
+	var types []string
+	for _, l := range pkg.Licenses {
+		if l.Type != "" {
+			types = append(types, l.Type)
+		}
+	}
+	return strings.Join(types, " OR ")
 }
