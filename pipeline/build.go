@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"golang.org/x/sync/errgroup"
 
+	"dagger/immutable/checks"
 	"dagger/immutable/nodeapp"
 )
 
@@ -76,6 +77,25 @@ type BuildOptions struct {
 	// "npm-registry", DefaultNpmRegistryHost); .npmrc and package-lock.json
 	// name it.
 	NpmRegistryHost string
+	// Env are KEY=VALUE variables written into the image config (part of
+	// the digest), in order. NODE_ENV may be overridden; PORT and
+	// APP_VERSION are the build's. Never secrets: the config is public.
+	Env []string
+	// Args follow the entrypoint: the image's Cmd, so the app starts as
+	// `node <entrypoint> <args…>` (e.g. ["data.json"]).
+	Args []string
+	// WritableDirs are directories created empty in the image, owned by
+	// RuntimeUser, for an app that writes files (e.g. /app/data; a relative
+	// path is under AppDir). Everything else but /tmp is read-only to the
+	// app.
+	WritableDirs []string
+	// Worker is an app that listens on no port: no port is exposed, PORT is
+	// not set, and the smoke test only checks that it keeps running. Port
+	// must then be 0 or DefaultPort.
+	Worker bool
+	// Smoke says how the smoke test judges the app. It is not part of the
+	// image.
+	Smoke SmokeOptions
 }
 
 // Build is a built, not yet normalized, application.
@@ -94,6 +114,8 @@ type Build struct {
 	NodeVersion string
 	// Lockfile is the source's package-lock.json.
 	Lockfile []byte
+	// Accept are the findings the source's checks.AcceptFile accepts.
+	Accept []checks.Acceptance
 }
 
 // BuildApp validates the inputs and defines the builder and runtime
@@ -105,8 +127,25 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	if o.Version == "" {
 		o.Version = "0.0.0-dev"
 	}
+	if o.Worker && o.Port != 0 && o.Port != DefaultPort {
+		return nil, fmt.Errorf("build: --worker with --port %d: a worker listens on no port; drop one of them", o.Port)
+	}
 	if o.Port == 0 {
 		o.Port = DefaultPort
+	}
+	if o.Port < 1 || o.Port > 65535 {
+		return nil, fmt.Errorf("build: --port %d: want 1-65535 (or --worker for an app with no port)", o.Port)
+	}
+	env, err := runtimeEnv(o.Env)
+	if err != nil {
+		return nil, err
+	}
+	dirs, err := writableDirs(o.WritableDirs)
+	if err != nil {
+		return nil, err
+	}
+	if o.Smoke, err = o.Smoke.withDefaults(); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
 	}
 	if o.Revision == "" {
 		o.Revision = "unknown"
@@ -134,9 +173,13 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
+	accept, err := checks.ParseAccept(files[checks.AcceptFile])
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
 	ignore := append(appExcludes(string(files[".dockerignore"])), npmAuthFiles...)
 
-	builder := builderContainer(c, o, hasNpmrc)
+	builder := withNativeBuildEnv(builderContainer(c, o, hasNpmrc))
 	nodeVersion, err := baseNodeVersions(ctx, c, o, builder)
 	if err != nil {
 		return nil, err
@@ -146,14 +189,12 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	}
 
 	epoch := int(o.Epoch.Unix())
-	prodDeps := npmExec(builder, o, []string{"sh", "-c", "npm ci --omit=dev --no-audit --no-fund && mkdir -p node_modules"}).
+	prodDeps := withoutBuildResidue(npmExec(builder, o, []string{"sh", "-c", "npm ci --omit=dev --no-audit --no-fund && mkdir -p node_modules"}), "/src/node_modules").
 		Directory("/src/node_modules").
-		WithTimestamps(epoch)
-	appFiles := c.Directory().
-		WithDirectory("/", o.Source, dagger.DirectoryWithDirectoryOpts{Exclude: ignore}).
 		WithTimestamps(epoch)
 	dev := npmExec(builder, o, []string{"npm", "ci", "--no-audit", "--no-fund"}).
 		WithDirectory("/src", o.Source, dagger.ContainerWithDirectoryOpts{Exclude: []string{"node_modules", ".git"}})
+	dev, appFiles := appTree(c, o, app, dev, ignore)
 
 	labels := map[string]string{
 		LabelVersion:    o.Version,
@@ -166,6 +207,12 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	if runtimeDigest == "" {
 		labels[LabelUnpinned] = "true"
 	}
+	described := appLabels(app)
+	for k, v := range described {
+		if v != "" {
+			labels[k] = v
+		}
+	}
 
 	// The runtime stage only adds files to the base: no command runs in it.
 	runtime := c.Container().From(o.RuntimeBase).
@@ -174,15 +221,17 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 		WithWorkdir(AppDir).
 		WithUser(RuntimeUser).
 		WithEnvVariable("NODE_ENV", "production").
-		WithEnvVariable("APP_VERSION", o.Version).
-		WithEnvVariable("PORT", strconv.Itoa(o.Port)).
-		WithExposedPort(o.Port).
-		WithEntrypoint([]string{"node", app.Entrypoint}).
-		WithoutDefaultArgs()
+		WithEnvVariable("APP_VERSION", o.Version)
+	if !o.Worker {
+		runtime = runtime.
+			WithEnvVariable("PORT", strconv.Itoa(o.Port)).
+			WithExposedPort(o.Port)
+	}
+	runtime = withRuntimeConfig(c, runtime.WithEntrypoint([]string{"node", app.Entrypoint}), o, env, dirs, described)
 	for _, k := range sortedKeys(labels) {
 		runtime = runtime.WithLabel(k, labels[k])
 	}
-	return &Build{Options: o, App: app, Runtime: runtime, Dev: dev, Labels: labels, NodeVersion: nodeVersion, Lockfile: files["package-lock.json"]}, nil
+	return &Build{Options: o, App: app, Runtime: runtime, Dev: dev, Labels: labels, NodeVersion: nodeVersion, Lockfile: files["package-lock.json"], Accept: accept}, nil
 }
 
 // builderContainer is the builder base with the manifests (and the
@@ -270,7 +319,7 @@ func checkPinned(role, ref string, allowUnpinned bool) (string, error) {
 }
 
 // manifestFiles are the files the build reads before it starts.
-var manifestFiles = []string{"package.json", "package-lock.json", ".dockerignore", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock"}
+var manifestFiles = []string{"package.json", "package-lock.json", ".dockerignore", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock", checks.AcceptFile}
 
 // readManifests reads the manifestFiles present in src and reports whether
 // src has an .npmrc (which it does not read).

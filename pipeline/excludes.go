@@ -3,15 +3,17 @@ package pipeline
 import (
 	"sort"
 	"strings"
+
+	"dagger/immutable/checks"
 )
 
 // defaultExcludes never reach the app layer: tests, VCS data, host
-// dependencies, npm caches and logs, credentials.
+// dependencies, npm caches and logs, credentials, the build's own files.
 var defaultExcludes = []string{
 	".git", ".github", "node_modules", ".npm", ".npmrc", ".env", ".env.*",
 	"npm-debug.log*", "yarn-error.log*", "*.log",
 	"test", "tests", "__tests__", "**/*.test.js", "**/*.test.mjs", "**/*.test.cjs", "**/*.spec.js",
-	"coverage", ".nyc_output", "Dockerfile", ".dockerignore",
+	"coverage", ".nyc_output", "Dockerfile", ".dockerignore", checks.AcceptFile,
 }
 
 // appExcludes returns the exclude patterns for the app layer: the defaults

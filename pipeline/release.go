@@ -128,7 +128,11 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 	})
 	_ = g.Wait()
 	for _, j := range r.Tests.Jobs {
-		r.Gates = append(r.Gates, publish.Gate{Name: j.Name, Passed: j.Status != Failed, Duration: j.Duration, Detail: jobDetail(j)})
+		g := publish.Gate{Name: j.Name, Passed: j.Status != Failed, Duration: j.Duration, Detail: jobDetail(j)}
+		if j.Name == "checks" && g.Passed && g.Detail == "" {
+			g.Detail = findingsSummary(r.Tests.Findings)
+		}
+		r.Gates = append(r.Gates, g)
 	}
 	if verifyErr == nil {
 		verifyErr = r.Verify.Err()
@@ -156,6 +160,7 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 		SBOMDigest:      sg.artifact.Digest.String(),
 		Scan:            sg.summary(),
 		Signature:       sig.digest(),
+		Findings:        recordFindings(r.Tests.Findings),
 	}
 	t2 := time.Now()
 	res, err := publish.Publish(ctx, o.Repo, img.Image, o.Build.Version, rec, o.Publish)
@@ -209,6 +214,9 @@ func (r *ReleaseReport) Format(w io.Writer) {
 	}
 	if r.Verify != nil && !r.Verify.Equal {
 		r.Verify.Format(w)
+	}
+	if r.Tests != nil && r.Tests.Err() == nil { // else Tests.Format wrote them
+		formatFindings(w, r.Tests.Findings)
 	}
 	if r.Scan != nil && len(r.Scan.Findings) > 0 {
 		r.Scan.Format(w)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"dagger.io/dagger"
+
+	"dagger/immutable/checks"
 )
 
 // Job statuses.
@@ -35,6 +37,9 @@ type TestReport struct {
 	Jobs []JobResult `json:"jobs"`
 	// Wall is the stage's wall time; jobs run concurrently.
 	Wall time.Duration `json:"wallNs"`
+	// Findings are the image checks' findings that do not block:
+	// warnings, accepted findings and stale acceptances.
+	Findings []checks.Finding `json:"findings,omitempty"`
 }
 
 // Err returns an error naming every failed job, or nil.
@@ -74,6 +79,7 @@ func (r *TestReport) Format(w io.Writer) {
 	}
 	fmt.Fprintf(tw, "(wall)\t\t%s\n", r.Wall.Round(time.Millisecond))
 	tw.Flush()
+	formatFindings(w, r.Findings)
 	for _, j := range r.Jobs {
 		if j.Detail != "" && j.Status != Passed {
 			fmt.Fprintf(w, "--- %s (%s):\n%s\n", j.Name, j.Status, indent(j.Detail))

@@ -2,9 +2,7 @@ package pipeline
 
 import (
 	"context"
-	_ "embed"
 	"errors"
-	"strconv"
 	"time"
 
 	"dagger.io/dagger"
@@ -12,9 +10,6 @@ import (
 
 	"dagger/immutable/checks"
 )
-
-//go:embed probe.js
-var probeScript string
 
 // job is one test of the stage; it returns (skip reason, error). A job
 // with needsImage gets the normalized image, the others get nil.
@@ -51,11 +46,16 @@ func BuildAndTest(ctx context.Context, c *dagger.Client, o BuildOptions, workDir
 // runTests runs the jobs concurrently; the ones that need the image get it
 // from image, and their Waited says how long that took.
 func runTests(ctx context.Context, c *dagger.Client, b *Build, image imageFunc) *TestReport {
+	var findings []checks.Finding // written by the checks job only
 	jobs := []job{
 		{"unit", false, func(ctx context.Context, _ *Image) (string, error) { return npmScript(ctx, b, "test") }},
 		{"lint", false, func(ctx context.Context, _ *Image) (string, error) { return npmScript(ctx, b, "lint") }},
-		{"smoke", true, func(ctx context.Context, img *Image) (string, error) { return "", Smoke(ctx, c, b, img) }},
-		{"checks", true, func(_ context.Context, img *Image) (string, error) { return "", Checks(b, img) }},
+		{"smoke", true, func(ctx context.Context, img *Image) (string, error) { return smokeJob(ctx, c, b, img) }},
+		{"checks", true, func(_ context.Context, img *Image) (string, error) {
+			var err error
+			findings, err = Checks(b, img)
+			return "", err
+		}},
 	}
 	report := &TestReport{Jobs: make([]JobResult, len(jobs))}
 	start := time.Now()
@@ -68,6 +68,7 @@ func runTests(ctx context.Context, c *dagger.Client, b *Build, image imageFunc) 
 	}
 	_ = g.Wait()
 	report.Wall = time.Since(start)
+	report.Findings = findings
 	return report
 }
 
@@ -107,42 +108,41 @@ func npmScript(ctx context.Context, b *Build, script string) (string, error) {
 	return "", err
 }
 
-// Smoke runs the image as a service, exactly as published, and probes
-// /healthz and /version over HTTP from a second container. /version must
-// report the version being built.
-func Smoke(ctx context.Context, c *dagger.Client, b *Build, img *Image) error {
-	port := b.Options.Port
-	svc := img.Container(c).AsService(dagger.ContainerAsServiceOpts{UseEntrypoint: true})
-	_, err := c.Container().From(b.Options.BuilderBase).
-		WithServiceBinding("app", svc).
-		WithNewFile("/probe.js", probeScript).
-		// The probe always runs: a cached success proves nothing about now.
-		WithEnvVariable("IMMUTABLE_PROBE_AT", time.Now().UTC().Format(time.RFC3339Nano)).
-		WithExec([]string{"node", "/probe.js", "http://app:" + strconv.Itoa(port), b.Options.Version}).
-		Sync(ctx)
-	return err
+// smokeJob is the smoke job: Smoke, or skipped when SmokeOptions.Skip.
+func smokeJob(ctx context.Context, c *dagger.Client, b *Build, img *Image) (string, error) {
+	if b.Options.Smoke.Skip {
+		return "--skip-smoke given: the image was not started", nil
+	}
+	return "", Smoke(ctx, c, b, img)
 }
 
 // Checks runs the image policy checks of package checks on the normalized
-// image.
-func Checks(b *Build, img *Image) error {
+// image, with the findings the app's checks.AcceptFile accepts. It returns
+// the findings that do not block (warnings, accepted, stale acceptances)
+// and an error naming every failed rule.
+func Checks(b *Build, img *Image) ([]checks.Finding, error) {
 	dev, err := checks.DevOnlyPackages(b.Lockfile)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	results, err := checks.Run(img.Image, checks.Options{
 		AppDir:          AppDir,
 		DevDependencies: dev,
 		BaseDigest:      b.Labels[LabelBaseDigest],
 		Version:         b.Options.Version,
+		Accept:          b.Accept,
 	})
+	var findings []checks.Finding
+	for _, r := range results {
+		findings = append(findings, r.Findings...)
+	}
 	if err != nil {
-		return err
+		return findings, err
 	}
 	for _, r := range results {
 		if !r.Passed {
-			return errors.New(r.Name + ": " + r.Details)
+			return findings, errors.New(r.Name + ": " + r.Details)
 		}
 	}
-	return nil
+	return findings, nil
 }

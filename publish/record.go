@@ -74,8 +74,32 @@ type Record struct {
 	// (tagged sha256-<hex>.sig next to the image; see package sign) as the
 	// release left it, "" when the release was not signed.
 	Signature string `json:"signature,omitempty"`
+	// Findings are the image checks' findings that did not block the
+	// release: warnings (a secret-looking file in a dependency's test or
+	// fixture data), findings the team accepted with a reason, and stale
+	// acceptances that matched nothing.
+	Findings []Finding `json:"findings,omitempty"`
+	// Runtime is how the image starts, from its config: entrypoint,
+	// arguments, environment, user, working directory, ports and the
+	// directories the app may write. nil in records made before it existed.
+	Runtime *Runtime `json:"runtime,omitempty"`
 	// Created is when the record was made (not the image's creation time).
 	Created time.Time `json:"created"`
+}
+
+// Finding is one non-blocking finding of the image checks (package
+// checks), as a release record keeps it.
+type Finding struct {
+	// Status is "warning", "accepted" or "stale".
+	Status string `json:"status"`
+	// Rule is the check that found it, e.g. "no-secrets".
+	Rule string `json:"rule"`
+	// Path is the file in the image, e.g. /app/node_modules/x/test/key.pem.
+	Path string `json:"path"`
+	// What was found (never the secret itself).
+	What string `json:"what"`
+	// Reason is the team's reason, for accepted and stale findings.
+	Reason string `json:"reason,omitempty"`
 }
 
 // ScanSummary is what a release record keeps of a vulnerability scan
@@ -100,6 +124,9 @@ type Gate struct {
 	Name     string        `json:"name"`
 	Passed   bool          `json:"passed"`
 	Duration time.Duration `json:"-"`
+	// Skipped is true when the gate did not run (it counts as passed),
+	// e.g. the smoke test with --skip-smoke; Detail says why.
+	Skipped bool `json:"skipped,omitempty"`
 	// Detail is a short result or error message.
 	Detail string `json:"detail,omitempty"`
 }
@@ -107,13 +134,14 @@ type Gate struct {
 type gateJSON struct {
 	Name     string `json:"name"`
 	Passed   bool   `json:"passed"`
+	Skipped  bool   `json:"skipped,omitempty"`
 	Duration string `json:"duration,omitempty"`
 	Detail   string `json:"detail,omitempty"`
 }
 
 // MarshalJSON writes Duration as a Go duration string ("1.5s").
 func (g Gate) MarshalJSON() ([]byte, error) {
-	j := gateJSON{Name: g.Name, Passed: g.Passed, Detail: g.Detail}
+	j := gateJSON{Name: g.Name, Passed: g.Passed, Skipped: g.Skipped, Detail: g.Detail}
 	if g.Duration != 0 {
 		j.Duration = g.Duration.String()
 	}
@@ -126,7 +154,7 @@ func (g *Gate) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*g = Gate{Name: j.Name, Passed: j.Passed, Detail: j.Detail}
+	*g = Gate{Name: j.Name, Passed: j.Passed, Skipped: j.Skipped, Detail: j.Detail}
 	if j.Duration != "" {
 		d, err := time.ParseDuration(j.Duration)
 		if err != nil {
