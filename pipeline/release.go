@@ -128,7 +128,7 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 	})
 	_ = g.Wait()
 	for _, j := range r.Tests.Jobs {
-		g := publish.Gate{Name: j.Name, Passed: j.Status != Failed, Duration: j.Duration, Detail: jobDetail(j)}
+		g := publish.Gate{Name: j.Name, Passed: j.Status != Failed, Skipped: j.Status == Skipped, Duration: j.Duration, Detail: jobDetail(j)}
 		if j.Name == "checks" && g.Passed && g.Detail == "" {
 			g.Detail = findingsSummary(r.Tests.Findings)
 		}
@@ -161,6 +161,7 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 		Scan:            sg.summary(),
 		Signature:       sig.digest(),
 		Findings:        recordFindings(r.Tests.Findings),
+		Runtime:         runtimeRecord(b, img),
 	}
 	t2 := time.Now()
 	res, err := publish.Publish(ctx, o.Repo, img.Image, o.Build.Version, rec, o.Publish)

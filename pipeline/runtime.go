@@ -10,6 +10,7 @@ import (
 	"dagger.io/dagger"
 
 	"dagger/immutable/nodeapp"
+	"dagger/immutable/publish"
 )
 
 // Label keys that describe the app, taken from package.json (name,
@@ -150,4 +151,26 @@ func withRuntimeConfig(c *dagger.Client, ctr *dagger.Container, o BuildOptions, 
 		}
 	}
 	return ctr
+}
+
+// runtimeRecord is what the release record keeps of how img starts (nil
+// if its config cannot be read, which Normalize already did).
+func runtimeRecord(b *Build, img *Image) *publish.Runtime {
+	cf, err := img.Image.ConfigFile()
+	if err != nil {
+		return nil
+	}
+	rt := &publish.Runtime{
+		Entrypoint: cf.Config.Entrypoint,
+		Cmd:        cf.Config.Cmd,
+		Env:        cf.Config.Env,
+		User:       cf.Config.User,
+		WorkingDir: cf.Config.WorkingDir,
+	}
+	for p := range cf.Config.ExposedPorts {
+		rt.ExposedPorts = append(rt.ExposedPorts, p)
+	}
+	slices.Sort(rt.ExposedPorts)
+	rt.WritableDirs, _ = writableDirs(b.Options.WritableDirs)
+	return rt
 }
