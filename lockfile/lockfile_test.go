@@ -191,11 +191,11 @@ func TestParseErrors(t *testing.T) {
 
 func TestPNPMDirName(t *testing.T) {
 	for key, want := range map[string]string{
-		"fastify@5.12.8":                 "fastify@5.12.8",
-		"@fastify/error@4.3.0":           "@fastify+error@4.3.0",
-		"ajv-formats@3.0.1(ajv@8.20.0)":  "ajv-formats@3.0.1_ajv@8.20.0",
-		"a@1.0.0(b@2.0.0)(@c/d@3.0.0)":   "a@1.0.0_b@2.0.0_@c+d@3.0.0",
-		"UpperCase@1.0.0":                "",
+		"fastify@5.12.8":                "fastify@5.12.8",
+		"@fastify/error@4.3.0":          "@fastify+error@4.3.0",
+		"ajv-formats@3.0.1(ajv@8.20.0)": "ajv-formats@3.0.1_ajv@8.20.0",
+		"a@1.0.0(b@2.0.0)(@c/d@3.0.0)":  "a@1.0.0_b@2.0.0_@c+d@3.0.0",
+		"UpperCase@1.0.0":               "",
 		strings.Repeat("x", 130) + "@1": "",
 	} {
 		if got := pnpmDirName(key); got != want {
