@@ -24,7 +24,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 
-	"dagger/immutable/fixtures"
 	"dagger/immutable/internal/dagger"
 	"dagger/immutable/pipeline"
 	"dagger/immutable/publish"
@@ -64,11 +63,13 @@ func New(
 	// +ignore=["**/node_modules", ".git", "npm-debug.log*"]
 	source *dagger.Directory,
 	// Runtime base image pinned by digest (repo@sha256:…). Default: the
-	// project's node-runtime from fixtures/bases.lock in the local registry.
+	// project's node-runtime, by the digest fixtures/bases.lock pins, in the
+	// local registry.
 	// +optional
 	runtimeBase string,
 	// Builder base image with node and npm, pinned by digest. Default: the
-	// project's node-builder from fixtures/bases.lock.
+	// project's node-builder that `go run ./ci up` provisioned for
+	// fixtures/bases.lock, resolved to its digest.
 	// +optional
 	builderBase string,
 	// Accept bases given by tag; the image is labelled unpinned.
@@ -111,13 +112,6 @@ func New(
 	// +default="npm-registry"
 	npmRegistryHost string,
 ) *Immutable {
-	rt, bl := fixtures.DefaultBases()
-	if runtimeBase == "" {
-		runtimeBase = rt
-	}
-	if builderBase == "" {
-		builderBase = bl
-	}
 	return &Immutable{
 		Source: source, RuntimeBase: runtimeBase, BuilderBase: builderBase,
 		AllowUnpinnedBase: allowUnpinnedBase, Revision: revision, SourceURL: sourceUrl,

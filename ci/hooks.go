@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 
 	"dagger/immutable/provision"
@@ -24,6 +25,17 @@ func basesStep(ctx context.Context, cfg provision.Config) error {
 		return err
 	}
 	lock := filepath.Join(root, bases.DefaultLockPath)
+	if basesFrom != "" {
+		l, err := bases.LoadLock(lock)
+		if err != nil {
+			return err
+		}
+		if l, err = bases.Load(ctx, basesFrom, cfg.RegistryRef(), l); err != nil {
+			return err
+		}
+		fmt.Fprintf(cfg.Log, "    loaded %s and %s from %s\n", l.RuntimeRef(), l.BuilderRef(), basesFrom)
+		return nil
+	}
 	if bases.Present(ctx, cfg.RegistryRef(), lock) {
 		return provision.ErrReused
 	}

@@ -26,7 +26,8 @@ type verb struct {
 }
 
 var verbs = map[string]verb{
-	"up":               {cmdUp, "provision the Dagger engine, registry and base images (idempotent)"},
+	"up":               {cmdUp, "provision the Dagger engine, registry and base images (idempotent; --bases-from FILE)"},
+	"bases":            {cmdBases, "the pinned Node base images: update (relock), push --registry, save FILE"},
 	"env":              {cmdEnv, "print export lines for a shell: eval \"$(go run ./ci env)\""},
 	"down":             {cmdDown, "stop the engine and registry that up started"},
 	"test":             {cmdTest, "provision, then run the whole test suite (go test ./...)"},
@@ -59,9 +60,10 @@ func main() {
 		os.Exit(2)
 	}
 	if err := v.run(ctx, os.Args[2:]); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(os.Stderr, "ci %s: %v\n", os.Args[1], err)
+		if errors.Is(err, flag.ErrHelp) {
+			return // -h printed the verb's flags
 		}
+		fmt.Fprintf(os.Stderr, "ci %s: %v\n", os.Args[1], err)
 		os.Exit(1)
 	}
 }

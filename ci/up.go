@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -32,12 +31,12 @@ func upConfig() provision.Config {
 	return cfg
 }
 
-// noArgs parses a verb's arguments, which must be empty.
+// noArgs parses a verb's arguments, which must be empty (-h prints that).
 func noArgs(verb string, args []string) error {
 	fs := flag.NewFlagSet(verb, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs.Usage = func() { fmt.Fprintf(fs.Output(), "usage: go run ./ci %s (no flags)\n", verb) }
 	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%s: %w", verb, err)
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%s: unexpected arguments %q", verb, fs.Args())
@@ -46,11 +45,19 @@ func noArgs(verb string, args []string) error {
 }
 
 // cmdUp provisions the engine, the registry and whatever upHooks add
-// (idempotent; see package provision).
+// (idempotent; see package provision). --bases-from first loads the base
+// images from an archive that `go run ./ci bases save` wrote on another
+// machine, so nothing is built or downloaded for them.
 func cmdUp(ctx context.Context, args []string) error {
-	if err := noArgs("up", args); err != nil {
+	fs := flag.NewFlagSet("up", flag.ContinueOnError)
+	from := fs.String("bases-from", "", "load the base images from this archive (`go run ./ci bases save FILE` on another machine) instead of building them")
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("up: unexpected arguments %q", fs.Args())
+	}
+	basesFrom = *from
 	return provision.Up(ctx, upConfig())
 }
 

@@ -50,7 +50,7 @@ func TestBadInputs(t *testing.T) {
 	c := testenv.Client(t)
 	reg := testenv.Registry(t)
 	run := time.Now().UnixNano()
-	rt, _ := fixtures.DefaultBases()
+	rt := fixtures.DefaultRuntimeBase()
 	missingBase := rt[:strings.LastIndex(rt, "@")+1] + "sha256:" + strings.Repeat("0", 64)
 
 	// One repository already has 1.0.0 of the fixture.

@@ -9,7 +9,6 @@ import (
 
 	"dagger.io/dagger"
 
-	"dagger/immutable/fixtures"
 	"dagger/immutable/internal/testenv"
 	"dagger/immutable/pipeline"
 )
@@ -43,16 +42,13 @@ func replaceIn(t *testing.T, file, old, new string) {
 }
 
 // options are the build inputs of the fixture, from dir, with the default
-// bases and the golden epoch.
+// bases (resolved by the pipeline) and the golden epoch.
 func options(c *dagger.Client, dir, version string) pipeline.BuildOptions {
-	rt, bl := fixtures.DefaultBases()
 	return pipeline.BuildOptions{
-		Source:      c.Host().Directory(dir),
-		RuntimeBase: rt,
-		BuilderBase: bl,
-		Version:     version,
-		Revision:    "test",
-		Epoch:       goldenEpoch,
+		Source:   c.Host().Directory(dir),
+		Version:  version,
+		Revision: "test",
+		Epoch:    goldenEpoch,
 	}
 }
 

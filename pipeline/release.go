@@ -152,7 +152,7 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 		return r, &GateError{Gates: []string{"sign"}, Err: err}
 	}
 	rec := publish.Record{
-		BaseDigests:     map[string]string{"runtime": o.Build.RuntimeBase, "builder": o.Build.BuilderBase},
+		BaseDigests:     map[string]string{"runtime": b.Options.RuntimeBase, "builder": b.Options.BuilderBase},
 		SourceRevision:  b.Options.Revision,
 		SourceDateEpoch: o.Build.Epoch.Unix(),
 		Gates:           r.Gates,

@@ -11,8 +11,8 @@
 //
 // The package uses go-containerregistry only; it does not import Dagger.
 //
-// Digests produced here are stable for a given Go toolchain: layers are
-// recompressed with the standard library's compress/gzip, whose output may
-// change between Go releases. Pin the toolchain that normalizes (go.mod's
-// go/toolchain lines) when digests are compared across machines.
+// Digests do not depend on the Go toolchain that runs the pipeline: layers
+// are recompressed with github.com/klauspost/compress/gzip, whose version
+// go.sum pins (the standard library's compress/gzip may change its output
+// between Go releases, and machines may ignore go.mod's toolchain line).
 package repro

@@ -3,8 +3,8 @@ package repro
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"fmt"
+	"github.com/klauspost/compress/gzip"
 	"io"
 	"os"
 	"sort"

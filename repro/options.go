@@ -1,9 +1,9 @@
 package repro
 
 import (
-	"compress/gzip"
 	"errors"
 	"fmt"
+	"github.com/klauspost/compress/gzip"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -102,7 +102,7 @@ func Times(m TimeMode) Option {
 	}
 }
 
-// CompressionLevel sets the compress/gzip level of rewritten layers. The
+// CompressionLevel sets the gzip level (klauspost/compress/gzip) of rewritten layers. The
 // default is gzip.DefaultCompression (6). Changing it changes digests.
 func CompressionLevel(level int) Option {
 	return func(o *options) error {

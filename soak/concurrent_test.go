@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"dagger/immutable/fixtures"
 	"dagger/immutable/internal/testenv"
 	"dagger/immutable/pipeline"
 	"dagger/immutable/publish"
@@ -23,7 +22,6 @@ func TestConcurrentReleases(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	repo := fmt.Sprintf("%s/concurrent/app-%d", testenv.Registry(t), time.Now().UnixNano())
-	rt, bl := fixtures.DefaultBases()
 	same := fixtureCopy(t, "Hello from an immutable image")
 	changed := fixtureCopy(t, fmt.Sprintf("Hello from %s", repo))
 	runs := []struct{ dir, version string }{{same, "1.0.0"}, {same, "1.0.0"}, {changed, "1.1.0"}}
@@ -36,7 +34,7 @@ func TestConcurrentReleases(t *testing.T) {
 			defer wg.Done()
 			reports[i], errs[i] = pipeline.Release(ctx, c, pipeline.ReleaseOptions{
 				Build: pipeline.BuildOptions{
-					Source: c.Host().Directory(r.dir), RuntimeBase: rt, BuilderBase: bl,
+					Source:  c.Host().Directory(r.dir),
 					Version: r.version, Revision: "concurrent", Epoch: time.Unix(1704067200, 0).UTC(),
 				},
 				Repo: repo, WorkDir: t.TempDir(),

@@ -14,7 +14,6 @@ import (
 
 	"dagger.io/dagger"
 
-	"dagger/immutable/fixtures"
 	"dagger/immutable/internal/testenv"
 	"dagger/immutable/pipeline"
 	"dagger/immutable/publish"
@@ -41,7 +40,6 @@ func TestSoak(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
 	defer cancel()
 	repo := fmt.Sprintf("%s/soak/app-%d", testenv.Registry(t), time.Now().UnixNano())
-	rt, bl := fixtures.DefaultBases()
 	rss0, state0 := engineRSS(t), stateBytes(t)
 	cache0 := cacheBytes(ctx, t, c)
 
@@ -60,7 +58,7 @@ func TestSoak(t *testing.T) {
 		version := fmt.Sprintf("1.0.%d", i)
 		r, err := pipeline.Release(ctx, rc, pipeline.ReleaseOptions{
 			Build: pipeline.BuildOptions{
-				Source: rc.Host().Directory(dir), RuntimeBase: rt, BuilderBase: bl,
+				Source:  rc.Host().Directory(dir),
 				Version: version, Revision: fmt.Sprintf("soak-%d", i), Epoch: time.Unix(1704067200, 0).UTC(),
 			},
 			Repo: repo, WorkDir: t.TempDir(), AdvisoryDB: testenv.Path("fixtures", "osv"),

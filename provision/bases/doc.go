@@ -17,7 +17,8 @@
 //
 // Both are reproducible: layers are tars sorted by name with mtimes clamped
 // to the lock's SOURCE_DATE_EPOCH, no user/group names or access times,
-// compressed with compress/gzip at a fixed level; config and history times
+// compressed with klauspost/compress/gzip (pinned by go.sum, so
+// independent of the Go toolchain) at a fixed level; config and history times
 // are the epoch. mmdebstrap runs with SOURCE_DATE_EPOCH and its output is
 // reproducible for a given mirror state; /etc/resolv.conf, /etc/hostname
 // (host leaks) and *-old backups are dropped.
@@ -27,13 +28,21 @@
 // builder's mmdebstrap --include list and the package set it installed, the
 // SOURCE_DATE_EPOCH, and for each image its repository, manifest digest and
 // named layer digests. Ensure reuses the images when the registry already
-// has both digests; otherwise it builds, fails with a MismatchError naming
-// the image, layer and inputs that differ (unless Relock), and pushes by
-// digest with tags "<node version>" and "<node version>-<inputs hash>".
+// has the runtime digest and a builder tagged for the lock; otherwise it
+// builds, fails with a MismatchError naming the layer and inputs that
+// differ when the runtime is not the locked digest, and pushes by digest
+// with tags "<node version>" and "<node version>-<inputs hash>".
 //
-// Debian's mirrors keep only current versions: when a pinned .deb is gone,
-// or mmdebstrap installs a different package set, the build fails and says
-// so; relock (`go run ./provision/bases/cmd/bases -relock`) to move on.
+// Debian's mirrors keep only current versions, so the inputs the world does
+// not keep are kept by the project: the runtime's .debs are committed in
+// debs/ beside the lock (sha256-checked; about 4 MB) and node and npm come
+// from the npm registry by integrity, so the runtime builds bit for bit on
+// any machine, any day. The builder's Debian userland may drift: when
+// mmdebstrap installs other versions than the lock's, Ensure keeps the
+// rebuilt builder, says so in one line and tags it for the lock; a pure-JS
+// app's digest does not depend on it and release records name it. A
+// deliberate update (`go run ./ci bases update`) resolves everything again
+// and rewrites the lock, debs/ and the golden digest.
 //
 // Downloads use the host's ordinary clients (apt-get download, npm pack,
 // mmdebstrap with the host's apt sources) and are cached under

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -16,24 +17,30 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
-// Ensure makes sure the registry holds both locked base images and returns
-// the lock:
+// Ensure makes sure the registry holds the lock's base images and returns
+// the lock with the builder actually in use:
 //
-//   - if the registry already has both locked digests, nothing is built or
-//     downloaded;
-//   - otherwise both images are built from the pinned inputs (downloads are
-//     cached in CacheDir) and compared to the lock: a different digest is an
-//     error naming the image, the layer and its inputs;
-//   - with Relock the inputs are resolved again, and the lock is rewritten
-//     with what was built;
-//   - then both images are pushed by digest and tagged "<node version>" and
+//   - the runtime must be exactly the locked digest. It is reused when the
+//     registry has it, else built from the pinned inputs (the .debs in
+//     MirrorDir, node from the npm registry by integrity); a different
+//     digest is a MismatchError naming the layer and its inputs;
+//   - the builder is reused when the registry has the lock's builder tag
+//     ("<node version>-<inputs hash>", BuilderTagIn). Otherwise it is built
+//     with mmdebstrap. When Debian's mirror has moved on since the lock
+//     (other package versions than debian.builderPackages), the builder is
+//     rebuilt from current packages and Ensure says so in one line: a
+//     pure-JS app's digest does not depend on the builder's Debian userland,
+//     and every release record names the builder digest it used;
+//   - with Relock the inputs are resolved again, MirrorDir is rewritten and
+//     the lock is saved with what was built;
+//   - images are pushed by digest and tagged "<node version>" and
 //     "<node version>-<inputs hash>".
 func Ensure(ctx context.Context, o Options) (*Lock, error) {
 	o = o.withDefaults()
 	l, err := LoadLock(o.LockPath)
 	if err != nil {
 		if !o.Relock || !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("bases: %w (create or refresh it with Relock)", err)
+			return nil, fmt.Errorf("bases: %w (create or refresh it with `go run ./ci bases update`)", err)
 		}
 		fmt.Fprintf(o.Log, "==> bases: no lock at %s: starting a new one\n", o.LockPath)
 		l = NewLock()
@@ -41,15 +48,15 @@ func Ensure(ctx context.Context, o Options) (*Lock, error) {
 	if o.Registry != "-" {
 		l.registry = o.Registry
 	}
-	if !o.Relock {
-		if l.Images.Runtime.Digest == "" || l.Images.Builder.Digest == "" {
-			return nil, fmt.Errorf("bases: lock %s has no image digests: relock", o.LockPath)
-		}
-		if o.Registry != "-" && o.LayoutDir == "" {
-			if present(ctx, o.Registry, l) {
-				fmt.Fprintf(o.Log, "==> bases: reused %s and %s\n", l.RuntimeRef(), l.BuilderRef())
-				return l, nil
-			}
+	if !o.Relock && (l.Images.Runtime.Digest == "" || l.Images.Builder.Digest == "") {
+		return nil, fmt.Errorf("bases: lock %s has no image digests: run `go run ./ci bases update`", o.LockPath)
+	}
+	reuse := !o.Relock && o.Registry != "-" && o.LayoutDir == ""
+	if reuse {
+		if d, ok := inRegistry(ctx, o.Registry, l); ok {
+			l.builderDigest = d
+			fmt.Fprintf(o.Log, "==> bases: reused %s and %s\n", l.RuntimeRef(), l.BuilderRef())
+			return l, nil
 		}
 	}
 
@@ -57,6 +64,9 @@ func Ensure(ctx context.Context, o Options) (*Lock, error) {
 	if o.Relock {
 		fmt.Fprintln(o.Log, "==> bases: resolving inputs (relock)")
 		if want, err = resolve(ctx, o, l); err != nil {
+			return nil, fmt.Errorf("bases: relock: %w", err)
+		}
+		if err := writeMirror(ctx, o, want); err != nil {
 			return nil, fmt.Errorf("bases: relock: %w", err)
 		}
 	}
@@ -67,63 +77,100 @@ func Ensure(ctx context.Context, o Options) (*Lock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bases: build: %w", err)
 	}
+	builtBuilder, err := lockedImage(BuilderRepository, bd)
+	if err != nil {
+		return nil, fmt.Errorf("bases: %w", err)
+	}
 	if o.Relock {
 		want.Debian.BuilderPackages = pkgs
 		if want.Images.Runtime, err = lockedImage(RuntimeRepository, rt); err != nil {
 			return nil, fmt.Errorf("bases: %w", err)
 		}
-		if want.Images.Builder, err = lockedImage(BuilderRepository, bd); err != nil {
+		want.Images.Builder = builtBuilder
+	} else {
+		if err := compareImage(want.Images.Runtime, rt); err != nil {
 			return nil, fmt.Errorf("bases: %w", err)
 		}
-	} else {
-		if err := compare(want, rt, bd); err != nil {
+		if d := diffLists(want.Debian.BuilderPackages, pkgs); d != "" {
+			fmt.Fprintf(o.Log, "    builder: Debian moved on since the lock (%s); rebuilt from current %s packages as %s (lock: %s). Pure-JS app digests do not depend on it; release records name it. `go run ./ci bases update` moves the lock.\n",
+				summarizeDiff(d), want.Debian.Suite, builtBuilder.Digest, want.Images.Builder.Digest)
+		} else if err := compareImage(want.Images.Builder, bd); err != nil {
 			return nil, fmt.Errorf("bases: %w", err)
 		}
 	}
-	fmt.Fprintf(o.Log, "    built runtime %s, builder %s (%s)\n", want.Images.Runtime.Digest, want.Images.Builder.Digest, time.Since(start).Round(time.Second))
+	want.builderDigest = builtBuilder.Digest
+	fmt.Fprintf(o.Log, "    built runtime %s, builder %s (%s)\n", want.Images.Runtime.Digest, builtBuilder.Digest, time.Since(start).Round(time.Second))
 
 	if o.LayoutDir != "" {
-		if err := writeLayout(o.LayoutDir, want, rt, bd); err != nil {
+		if err := writeLayout(o.LayoutDir, want, rt.Image, bd.Image); err != nil {
 			return nil, fmt.Errorf("bases: %w", err)
 		}
 	}
 	if o.Registry != "-" {
 		fmt.Fprintf(o.Log, "==> bases: pushing to %s\n", o.Registry)
-		if err := push(ctx, o.Registry, want, want.Images.Runtime, rt.Image); err != nil {
-			return nil, fmt.Errorf("bases: push runtime: %w", err)
-		}
-		if err := push(ctx, o.Registry, want, want.Images.Builder, bd.Image); err != nil {
-			return nil, fmt.Errorf("bases: push builder: %w", err)
+		if err := Push(ctx, o.Registry, want, rt.Image, bd.Image); err != nil {
+			return nil, fmt.Errorf("bases: %w", err)
 		}
 	}
 	if o.Relock {
 		if err := want.Save(o.LockPath); err != nil {
 			return nil, fmt.Errorf("bases: %w", err)
 		}
-		fmt.Fprintf(o.Log, "==> bases: wrote %s\n", o.LockPath)
+		fmt.Fprintf(o.Log, "==> bases: wrote %s and %s\n", o.LockPath, o.MirrorDir)
 	}
 	return want, nil
 }
 
-// present reports whether the registry has both locked manifests.
-// Present reports whether registry holds both images of the lock at
-// path, by digest: then Ensure has nothing to do.
-func Present(ctx context.Context, registry, path string) bool {
-	l, err := LoadLock(path)
-	return err == nil && present(ctx, registry, l)
+// summarizeDiff shortens a package diff ("+a=1 +b=2 -a=0 ...") for one line.
+func summarizeDiff(d string) string {
+	parts := strings.Fields(d)
+	if len(parts) <= 6 {
+		return d
+	}
+	return fmt.Sprintf("%s … %d changes in all", strings.Join(parts[:6], " "), len(parts))
 }
 
-func present(ctx context.Context, registry string, l *Lock) bool {
-	for _, ref := range []string{l.RuntimeRefIn(registry), l.BuilderRefIn(registry)} {
-		d, err := name.NewDigest(ref)
-		if err != nil {
-			return false
-		}
-		if _, err := remote.Head(d, remote.WithContext(ctx)); err != nil {
-			return false
-		}
+// Present reports whether registry holds the bases of the lock at path:
+// the runtime by its locked digest and a builder under the lock's tag.
+func Present(ctx context.Context, registry, path string) bool {
+	l, err := LoadLock(path)
+	if err != nil {
+		return false
 	}
-	return true
+	_, ok := inRegistry(ctx, registry, l)
+	return ok
+}
+
+// inRegistry reports whether the registry has the locked runtime digest and
+// a builder for the lock, returning the builder's digest. A registry that
+// has the locked builder digest but not yet its tag gets the tag.
+func inRegistry(ctx context.Context, registry string, l *Lock) (string, bool) {
+	rt, err := name.NewDigest(l.RuntimeRefIn(registry))
+	if err != nil {
+		return "", false
+	}
+	if _, err := remote.Head(rt, remote.WithContext(ctx)); err != nil {
+		return "", false
+	}
+	tag, err := name.NewTag(l.BuilderTagIn(registry))
+	if err != nil {
+		return "", false
+	}
+	if d, err := remote.Head(tag, remote.WithContext(ctx)); err == nil {
+		return d.Digest.String(), true
+	}
+	locked, err := name.NewDigest(l.BuilderRefIn(registry))
+	if err != nil {
+		return "", false
+	}
+	desc, err := remote.Get(locked, remote.WithContext(ctx))
+	if err != nil {
+		return "", false
+	}
+	if err := remote.Tag(tag, desc, remote.WithContext(ctx)); err != nil {
+		return "", false
+	}
+	return desc.Digest.String(), true
 }
 
 // resolve returns a copy of l with fresh inputs: the Debian candidates of
@@ -237,20 +284,6 @@ func (e *MismatchError) Error() string {
 	return fmt.Sprintf("%s built to %s, lock says %s: %s (run with Relock to accept)", e.Repository, e.Built, e.Locked, what)
 }
 
-// compare checks both built images against the lock.
-func compare(l *Lock, rt, bd *built) error {
-	var errs []error
-	for _, c := range []struct {
-		locked Image
-		b      *built
-	}{{l.Images.Runtime, rt}, {l.Images.Builder, bd}} {
-		if err := compareImage(c.locked, c.b); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
 func compareImage(locked Image, b *built) error {
 	got, err := lockedImage(locked.Repository, b)
 	if err != nil {
@@ -278,22 +311,34 @@ func compareImage(locked Image, b *built) error {
 	return e
 }
 
-// push writes an image by digest and tags it.
-func push(ctx context.Context, registry string, l *Lock, im Image, img v1.Image) error {
-	d, err := name.NewDigest(refIn(registry, im))
-	if err != nil {
-		return err
-	}
-	if err := remote.Write(d, img, remote.WithContext(ctx)); err != nil {
-		return err
-	}
-	for _, tag := range []string{l.Node.Version, l.Node.Version + "-" + l.InputsHash()} {
-		t, err := name.NewTag(strings.TrimSuffix(registry, "/") + "/" + im.Repository + ":" + tag)
+// Push writes the runtime and builder images to registry by digest and
+// tags both "<node version>" and "<node version>-<inputs hash>": the
+// latter is how the pipeline finds the builder for this lock.
+func Push(ctx context.Context, registry string, l *Lock, runtime, builder v1.Image) error {
+	for _, x := range []struct {
+		repo string
+		img  v1.Image
+	}{{RuntimeRepository, runtime}, {BuilderRepository, builder}} {
+		d, err := x.img.Digest()
 		if err != nil {
-			return err
+			return fmt.Errorf("push %s: %w", x.repo, err)
 		}
-		if err := remote.Tag(t, img, remote.WithContext(ctx)); err != nil {
-			return err
+		repo := strings.TrimSuffix(registry, "/") + "/" + x.repo
+		ref, err := name.NewDigest(repo + "@" + d.String())
+		if err != nil {
+			return fmt.Errorf("push %s: %w", x.repo, err)
+		}
+		if err := remote.Write(ref, x.img, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)); err != nil {
+			return fmt.Errorf("push %s: %w", ref, err)
+		}
+		for _, tag := range []string{l.Node.Version, l.Node.Version + "-" + l.InputsHash()} {
+			t, err := name.NewTag(repo + ":" + tag)
+			if err != nil {
+				return err
+			}
+			if err := remote.Tag(t, x.img, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)); err != nil {
+				return fmt.Errorf("tag %s: %w", t, err)
+			}
 		}
 	}
 	return nil
@@ -301,7 +346,7 @@ func push(ctx context.Context, registry string, l *Lock, im Image, img v1.Image)
 
 // writeLayout appends both images to an OCI image layout, annotated with
 // their "repository:version" name.
-func writeLayout(dir string, l *Lock, rt, bd *built) error {
+func writeLayout(dir string, l *Lock, runtime, builder v1.Image) error {
 	p, err := layout.FromPath(dir)
 	if err != nil {
 		if _, serr := os.Stat(dir); serr == nil {
@@ -314,9 +359,9 @@ func writeLayout(dir string, l *Lock, rt, bd *built) error {
 	for _, x := range []struct {
 		repo string
 		img  v1.Image
-	}{{RuntimeRepository, rt.Image}, {BuilderRepository, bd.Image}} {
-		ann := map[string]string{"org.opencontainers.image.ref.name": x.repo + ":" + l.Node.Version}
-		if err := p.ReplaceImage(x.img, matchRef(ann["org.opencontainers.image.ref.name"]), layout.WithAnnotations(ann)); err != nil {
+	}{{RuntimeRepository, runtime}, {BuilderRepository, builder}} {
+		ann := map[string]string{refNameAnnotation: x.repo + ":" + l.Node.Version + "-" + l.InputsHash()}
+		if err := p.ReplaceImage(x.img, matchRef(ann[refNameAnnotation]), layout.WithAnnotations(ann)); err != nil {
 			return fmt.Errorf("layout %s: %w", dir, err)
 		}
 	}
@@ -324,5 +369,5 @@ func writeLayout(dir string, l *Lock, rt, bd *built) error {
 }
 
 func matchRef(ref string) func(v1.Descriptor) bool {
-	return func(d v1.Descriptor) bool { return d.Annotations["org.opencontainers.image.ref.name"] == ref }
+	return func(d v1.Descriptor) bool { return d.Annotations[refNameAnnotation] == ref }
 }

@@ -62,7 +62,7 @@ func TestEnsureErrors(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	// No lock and no Relock.
-	if _, err := Ensure(ctx, Options{Registry: "-", LockPath: filepath.Join(dir, "none.lock"), CacheDir: dir}); err == nil || !strings.Contains(err.Error(), "Relock") {
+	if _, err := Ensure(ctx, Options{Registry: "-", LockPath: filepath.Join(dir, "none.lock"), CacheDir: dir}); err == nil || !strings.Contains(err.Error(), "go run ./ci bases update") {
 		t.Fatalf("missing lock: %v", err)
 	}
 	// A lock without digests.
@@ -71,7 +71,7 @@ func TestEnsureErrors(t *testing.T) {
 	if err := l.Save(p); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Ensure(ctx, Options{Registry: "-", LockPath: p, CacheDir: dir}); err == nil || !strings.Contains(err.Error(), "relock") {
+	if _, err := Ensure(ctx, Options{Registry: "-", LockPath: p, CacheDir: dir}); err == nil || !strings.Contains(err.Error(), "go run ./ci bases update") {
 		t.Fatalf("lock without digests: %v", err)
 	}
 }

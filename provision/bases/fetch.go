@@ -100,17 +100,23 @@ func debFileName(d Deb) string {
 	return strings.ReplaceAll(d.Name+"_"+d.Version, ":", "%3a") + ".deb"
 }
 
-// fetchDeb returns the .deb's bytes from the cache, downloading it with
-// `apt-get download name=version` when missing, and checks its sha256.
-func fetchDeb(ctx context.Context, cacheDir string, d Deb, log io.Writer) ([]byte, error) {
-	dir := filepath.Join(cacheDir, "debs")
-	path := filepath.Join(dir, debFileName(d))
-	if b, err := os.ReadFile(path); err == nil {
+// fetchDeb returns a pinned .deb's bytes, sha256-checked, from the first
+// place that has it: the project's mirror (Options.MirrorDir, committed
+// beside the lock, so a fresh machine never depends on Debian still
+// serving a version), the download cache, or `apt-get download
+// name=version` (Options.download in tests).
+func fetchDeb(ctx context.Context, o Options, d Deb) ([]byte, error) {
+	for _, path := range []string{filepath.Join(o.MirrorDir, debFileName(d)), filepath.Join(o.CacheDir, "debs", debFileName(d))} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
 		if sha256Hex(b) == d.SHA256 {
 			return b, nil
 		}
-		fmt.Fprintf(log, "    cached %s has the wrong sha256; downloading again\n", filepath.Base(path))
+		fmt.Fprintf(o.Log, "    %s has the wrong sha256 (lock: %s); ignoring it\n", path, d.SHA256)
 	}
+	dir := filepath.Join(o.CacheDir, "debs")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("deb cache: %w", err)
 	}
@@ -119,15 +125,12 @@ func fetchDeb(ctx context.Context, cacheDir string, d Deb, log io.Writer) ([]byt
 		return nil, fmt.Errorf("deb cache: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	fmt.Fprintf(log, "    apt-get download %s=%s\n", d.Name, d.Version)
-	if _, err := run(ctx, tmp, "apt-get", "download", d.Name+"="+d.Version); err != nil {
-		// The package lists may be missing or stale: update once and retry.
-		if uerr := aptUpdate(ctx, log); uerr != nil {
-			return nil, fmt.Errorf("download deb %s: %w", d.Name, uerr)
-		}
-		if _, err := run(ctx, tmp, "apt-get", "download", d.Name+"="+d.Version); err != nil {
-			return nil, fmt.Errorf("download deb %s=%s (no longer on the mirror? relock): %w", d.Name, d.Version, err)
-		}
+	download := o.download
+	if download == nil {
+		download = aptDownload
+	}
+	if err := download(ctx, tmp, d, o.Log); err != nil {
+		return nil, fmt.Errorf("deb %s=%s is neither in %s nor on the Debian mirror (%w): restore %s from git, or move to current packages with `go run ./ci bases update`", d.Name, d.Version, o.MirrorDir, err, o.MirrorDir)
 	}
 	files, _ := filepath.Glob(filepath.Join(tmp, "*.deb"))
 	if len(files) != 1 {
@@ -140,10 +143,54 @@ func fetchDeb(ctx context.Context, cacheDir string, d Deb, log io.Writer) ([]byt
 	if got := sha256Hex(b); got != d.SHA256 {
 		return nil, fmt.Errorf("deb %s=%s: sha256 %s, lock says %s", d.Name, d.Version, got, d.SHA256)
 	}
-	if err := os.Rename(files[0], path); err != nil {
+	if err := os.Rename(files[0], filepath.Join(dir, debFileName(d))); err != nil {
 		return nil, fmt.Errorf("deb cache: %w", err)
 	}
 	return b, nil
+}
+
+// aptDownload runs `apt-get download name=version` in dir, updating the
+// package lists once when the first try fails.
+func aptDownload(ctx context.Context, dir string, d Deb, log io.Writer) error {
+	fmt.Fprintf(log, "    apt-get download %s=%s\n", d.Name, d.Version)
+	if _, err := run(ctx, dir, "apt-get", "download", d.Name+"="+d.Version); err == nil {
+		return nil
+	}
+	if err := aptUpdate(ctx, log); err != nil {
+		return err
+	}
+	_, err := run(ctx, dir, "apt-get", "download", d.Name+"="+d.Version)
+	return err
+}
+
+// writeMirror makes dir hold exactly the lock's runtime .debs: each is
+// copied from wherever fetchDeb found it, and .debs the lock no longer
+// names are removed. Relocking calls it, so the commit that changes the
+// lock carries the packages it pins.
+func writeMirror(ctx context.Context, o Options, l *Lock) error {
+	if err := os.MkdirAll(o.MirrorDir, 0o755); err != nil {
+		return fmt.Errorf("mirror: %w", err)
+	}
+	keep := map[string]bool{}
+	for _, d := range l.Debian.RuntimeDebs {
+		b, err := fetchDeb(ctx, o, d)
+		if err != nil {
+			return err
+		}
+		keep[debFileName(d)] = true
+		if err := os.WriteFile(filepath.Join(o.MirrorDir, debFileName(d)), b, 0o644); err != nil {
+			return fmt.Errorf("mirror: %w", err)
+		}
+	}
+	old, _ := filepath.Glob(filepath.Join(o.MirrorDir, "*.deb"))
+	for _, f := range old {
+		if !keep[filepath.Base(f)] {
+			if err := os.Remove(f); err != nil {
+				return fmt.Errorf("mirror: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 func sha256Hex(b []byte) string {

@@ -2,10 +2,10 @@ package bases
 
 import (
 	"bufio"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/klauspost/compress/gzip"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,7 +17,7 @@ import (
 )
 
 // gzipLevel is fixed: the same tar always compresses to the same bytes with
-// the same Go release's compress/gzip.
+// the klauspost/compress version go.sum pins, whatever Go runs this.
 const gzipLevel = gzip.DefaultCompression
 
 // layerFile writes the tree as a gzip-compressed, reproducible tar into

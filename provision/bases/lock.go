@@ -37,6 +37,9 @@ type Lock struct {
 
 	// registry is where Ensure found or pushed the images (not serialized).
 	registry string
+	// builderDigest is the builder Ensure found or built for this lock,
+	// when it differs from Images.Builder (Debian moved on; not serialized).
+	builderDigest string
 }
 
 // NPMPackage pins one npm registry package by version and sha512 integrity.
@@ -160,8 +163,23 @@ func (l *Lock) InputsHash() string {
 // lock was last ensured against (DefaultRegistry unless Ensure said otherwise).
 func (l *Lock) RuntimeRef() string { return l.ref(l.Images.Runtime) }
 
-// BuilderRef is the builder image by digest, like RuntimeRef.
-func (l *Lock) BuilderRef() string { return l.ref(l.Images.Builder) }
+// BuilderRef is the builder image by digest, like RuntimeRef: the one
+// Ensure found or built (which differs from the lock's when Debian's mirror
+// has moved on), else the locked one.
+func (l *Lock) BuilderRef() string {
+	im := l.Images.Builder
+	if l.builderDigest != "" {
+		im.Digest = l.builderDigest
+	}
+	return l.ref(im)
+}
+
+// BuilderTagIn is the tag Ensure gives the builder it uses for this lock in
+// registry, e.g. "localhost:5000/immutable/node-builder:24.21.0-<inputs
+// hash>". The pipeline resolves it to a digest when no builder is given.
+func (l *Lock) BuilderTagIn(registry string) string {
+	return strings.TrimSuffix(registry, "/") + "/" + l.Images.Builder.Repository + ":" + l.Node.Version + "-" + l.InputsHash()
+}
 
 // RuntimeRefIn and BuilderRefIn name the images in another registry.
 func (l *Lock) RuntimeRefIn(registry string) string {
@@ -187,4 +205,66 @@ func refIn(registry string, im Image) string {
 
 func sortDebs(d []Deb) {
 	sort.Slice(d, func(i, j int) bool { return d[i].Name < d[j].Name })
+}
+
+// Changes lists what differs between two locks' inputs, one line each:
+// node, npm, each runtime .deb, and the builder packages whose version
+// changed, appeared or went away.
+func Changes(old, new *Lock) []string {
+	var out []string
+	for _, p := range [][2]NPMPackage{{old.Node, new.Node}, {old.NPM, new.NPM}} {
+		if p[0].Version != p[1].Version {
+			out = append(out, fmt.Sprintf("%s %s -> %s", p[1].Name, p[0].Version, p[1].Version))
+		}
+	}
+	debs := func(ds []Deb) []string {
+		var s []string
+		for _, d := range ds {
+			s = append(s, d.Name+"="+d.Version)
+		}
+		return s
+	}
+	for _, c := range versionChanges(debs(old.Debian.RuntimeDebs), debs(new.Debian.RuntimeDebs)) {
+		out = append(out, "runtime "+c)
+	}
+	for _, c := range versionChanges(old.Debian.BuilderPackages, new.Debian.BuilderPackages) {
+		out = append(out, "builder "+c)
+	}
+	if len(out) == 0 {
+		out = append(out, "no package versions changed")
+	}
+	return out
+}
+
+// versionChanges compares two sorted "name=version" lists by name.
+func versionChanges(old, new []string) []string {
+	o, n := map[string]string{}, map[string]string{}
+	var names []string
+	for _, s := range old {
+		k, v, _ := strings.Cut(s, "=")
+		o[k] = v
+		names = append(names, k)
+	}
+	for _, s := range new {
+		k, v, _ := strings.Cut(s, "=")
+		if _, ok := o[k]; !ok {
+			names = append(names, k)
+		}
+		n[k] = v
+	}
+	sort.Strings(names)
+	var out []string
+	for _, k := range names {
+		ov, inOld := o[k]
+		nv, inNew := n[k]
+		switch {
+		case !inNew:
+			out = append(out, fmt.Sprintf("%s %s -> (removed)", k, ov))
+		case !inOld:
+			out = append(out, fmt.Sprintf("%s (new) -> %s", k, nv))
+		case ov != nv:
+			out = append(out, fmt.Sprintf("%s %s -> %s", k, ov, nv))
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package bases
 
 import (
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -61,6 +62,15 @@ type Options struct {
 	LayoutDir string
 	// FreshRootfs ignores a cached mmdebstrap tarball and runs mmdebstrap again.
 	FreshRootfs bool
+	// MirrorDir holds the lock's runtime .debs (name_version.deb), committed
+	// with the lock: Debian's mirror keeps only current versions, so a fresh
+	// machine builds the runtime from these. Default: "debs" beside the lock.
+	// Relocking rewrites it to hold exactly the new lock's .debs.
+	MirrorDir string
+
+	// download fetches a .deb into a directory (default aptDownload); tests
+	// replace it to stand for a mirror that moved on.
+	download func(ctx context.Context, dir string, d Deb, log io.Writer) error
 }
 
 // DefaultCacheDir is $IMMUTABLE_HOME/cache or /var/lib/immutable/cache.
@@ -78,6 +88,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LockPath == "" {
 		o.LockPath = DefaultLockPath
+	}
+	if o.MirrorDir == "" {
+		o.MirrorDir = filepath.Join(filepath.Dir(o.LockPath), "debs")
 	}
 	if o.CacheDir == "" {
 		o.CacheDir = DefaultCacheDir()
@@ -114,5 +127,5 @@ func NewLock() *Lock {
 }
 
 const lockComment = "Pinned inputs and expected digests of the Node base images " +
-	"(provision/bases). Written by `go run ./provision/bases/cmd/bases -relock` " +
-	"(or `go run ./ci up --relock`); never edit digests by hand."
+	"(provision/bases) and the runtime .debs in debs/ beside it. Written by " +
+	"`go run ./ci bases update`; never edit digests by hand."

@@ -158,7 +158,7 @@ func statusStanza(control []byte) []byte {
 func buildRuntime(ctx context.Context, o Options, l *Lock, node namedLayer) (*built, error) {
 	debs := map[string][]byte{}
 	for _, d := range l.Debian.RuntimeDebs {
-		b, err := fetchDeb(ctx, o.CacheDir, d, o.Log)
+		b, err := fetchDeb(ctx, o, d)
 		if err != nil {
 			return nil, err
 		}
