@@ -41,7 +41,8 @@ type BuildOptions struct {
 	// Source is the Node.js project directory (package.json at its root).
 	Source *dagger.Directory
 	// RuntimeBase and BuilderBase are image references pinned by digest
-	// (repo@sha256:… or repo:tag@sha256:…).
+	// (repo@sha256:… or repo:tag@sha256:…). Empty means the project's
+	// bases (see defaultBases).
 	RuntimeBase, BuilderBase string
 	// AllowUnpinnedBase accepts bases given by tag; the image is then
 	// labelled dev.immutable.base.unpinned=true.
@@ -158,6 +159,9 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 		return nil, err
 	}
 	o.NpmRegistryHost = host
+	if err := defaultBases(ctx, c, &o); err != nil {
+		return nil, err
+	}
 	runtimeDigest, err := checkPinned("runtime", o.RuntimeBase, o.AllowUnpinnedBase)
 	if err != nil {
 		return nil, err
@@ -177,7 +181,7 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
-	ignore := append(appExcludes(string(files[".dockerignore"])), npmAuthFiles...)
+	ignore := layerExcludes(string(files[".dockerignore"]))
 
 	builder := withNativeBuildEnv(builderContainer(c, o, hasNpmrc))
 	nodeVersion, err := baseNodeVersions(ctx, c, o, builder)

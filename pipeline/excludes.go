@@ -8,12 +8,20 @@ import (
 )
 
 // defaultExcludes never reach the app layer: tests, VCS data, host
-// dependencies, npm caches and logs, credentials, the build's own files.
+// dependencies, npm caches and logs, credentials.
 var defaultExcludes = []string{
 	".git", ".github", "node_modules", ".npm", ".npmrc", ".env", ".env.*",
 	"npm-debug.log*", "yarn-error.log*", "*.log",
 	"test", "tests", "__tests__", "**/*.test.js", "**/*.test.mjs", "**/*.test.cjs", "**/*.spec.js",
-	"coverage", ".nyc_output", "Dockerfile", ".dockerignore", checks.AcceptFile,
+	"coverage", ".nyc_output", "Dockerfile", ".dockerignore",
+}
+
+// layerExcludes are the exclude patterns of the app layer: appExcludes,
+// then the files that must never ship whatever .dockerignore says (npm
+// auth files, the checks' accept file). They come last, so a "!.npmrc" in
+// .dockerignore cannot re-include them.
+func layerExcludes(dockerignore string) []string {
+	return append(append(appExcludes(dockerignore), npmAuthFiles...), checks.AcceptFile)
 }
 
 // appExcludes returns the exclude patterns for the app layer: the defaults
