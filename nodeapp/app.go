@@ -32,6 +32,9 @@ type App struct {
 	DevDependencies map[string]string
 	// Scripts are package.json's scripts.
 	Scripts map[string]string
+	// PackageManager installs the dependencies: npm, yarn or pnpm, from
+	// the lockfile present and package.json's packageManager.
+	PackageManager PackageManager
 }
 
 type packageJSON struct {
@@ -43,9 +46,11 @@ type packageJSON struct {
 	Dependencies    map[string]string `json:"dependencies"`
 	DevDependencies map[string]string `json:"devDependencies"`
 	PackageManager  string            `json:"packageManager"`
-	Description     string            `json:"description"`
-	License         json.RawMessage   `json:"license"`
-	Licenses        []struct {
+	// OptionalDependencies are installed in production too.
+	OptionalDependencies map[string]string `json:"optionalDependencies"`
+	Description          string            `json:"description"`
+	License              json.RawMessage   `json:"license"`
+	Licenses             []struct {
 		Type string `json:"type"`
 	} `json:"licenses"`
 }
@@ -62,7 +67,8 @@ func Inspect(files Files, entrypoint string) (*App, error) {
 	if err := json.Unmarshal(raw, &pkg); err != nil {
 		return nil, fmt.Errorf("%w is not valid JSON: %w", ErrPackageJSON, err)
 	}
-	if err := checkPackageManager(files, pkg.PackageManager); err != nil {
+	pm, err := detectPackageManager(files, pkg.PackageManager)
+	if err != nil {
 		return nil, err
 	}
 	if err := CheckLockfile(files); err != nil {
@@ -77,6 +83,7 @@ func Inspect(files Files, entrypoint string) (*App, error) {
 		Dependencies:    orEmpty(pkg.Dependencies),
 		DevDependencies: orEmpty(pkg.DevDependencies),
 		Scripts:         orEmpty(pkg.Scripts),
+		PackageManager:  pm,
 	}
 	if pkg.Type == "module" {
 		app.Module = "module"
@@ -115,18 +122,6 @@ func startScriptFile(script string) string {
 		return ""
 	}
 	return fields[1]
-}
-
-func checkPackageManager(files Files, packageManager string) error {
-	for _, lock := range []string{"yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock"} {
-		if _, ok := files[lock]; ok {
-			return fmt.Errorf("%w: found %s: only npm projects are supported (package-lock.json, built with `npm ci`); generate one with `npm install --package-lock-only` and remove %s", ErrPackageManager, lock, lock)
-		}
-	}
-	if packageManager != "" && !strings.HasPrefix(packageManager, "npm@") {
-		return fmt.Errorf("%w: package.json packageManager is %q: only npm is supported", ErrPackageManager, packageManager)
-	}
-	return nil
 }
 
 func orEmpty(m map[string]string) map[string]string {

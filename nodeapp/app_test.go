@@ -58,8 +58,9 @@ func TestInspect(t *testing.T) {
 		{name: "lock range differs", pkg: `{"main":"a.js","dependencies":{"ms":"^2.0.0"},"devDependencies":{"eslint":"10.15.0"}}`, lock: lockOK, want: `dependencies.ms is "^2.0.0" in package.json but "2.1.3" in the lockfile`, wantErr: true},
 		{name: "lock extra dep", pkg: `{"main":"a.js","dependencies":{"ms":"2.1.3"}}`, lock: lockOK, want: "devDependencies.eslint is in the lockfile but not in package.json", wantErr: true},
 		{name: "old lockfile", pkg: `{"main":"a.js"}`, lock: `{"lockfileVersion":1}`, want: "lockfileVersion 1", wantErr: true},
-		{name: "yarn", pkg: `{"main":"a.js"}`, lock: lockOK, extra: "yarn.lock", want: "only npm projects are supported", wantErr: true},
-		{name: "pnpm field", pkg: `{"main":"a.js","packageManager":"pnpm@9.0.0"}`, lock: lockOK, want: `packageManager is "pnpm@9.0.0"`, wantErr: true},
+		{name: "two lockfiles", pkg: `{"main":"a.js"}`, lock: lockOK, extra: "yarn.lock", want: "several lockfiles (package-lock.json, yarn.lock)", wantErr: true},
+		{name: "pnpm field", pkg: `{"main":"a.js","packageManager":"pnpm@9.0.0"}`, lock: lockOK, want: `packageManager is "pnpm@9.0.0" but the lockfile is package-lock.json`, wantErr: true},
+		{name: "bun", pkg: `{"main":"a.js"}`, lock: lockOK, extra: "bun.lockb", want: "bun is not supported", wantErr: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := files(tc.pkg, tc.lock)

@@ -7,10 +7,13 @@ import "errors"
 var (
 	// ErrPackageJSON: package.json is missing or not valid JSON.
 	ErrPackageJSON = errors.New("package.json")
-	// ErrLockfile: package-lock.json is missing, invalid, too old, or out
-	// of sync with package.json.
-	ErrLockfile = errors.New("package-lock.json")
-	// ErrPackageManager: the project uses another package manager than npm.
+	// ErrLockfile: the lockfile (package-lock.json, yarn.lock or
+	// pnpm-lock.yaml) is missing, invalid, too old, or out of sync with
+	// package.json.
+	ErrLockfile = errors.New("lockfile")
+	// ErrPackageManager: the package manager or its configuration is not
+	// supported (bun, yarn Plug'n'Play, yarn 2–3, pnpm 8 and older), or
+	// package.json's packageManager disagrees with the lockfile.
 	ErrPackageManager = errors.New("package manager")
 	// ErrEntrypoint: the file that starts the app cannot be determined.
 	ErrEntrypoint = errors.New("entrypoint")
