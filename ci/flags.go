@@ -27,6 +27,7 @@ type buildFlags struct {
 	port                             int
 	allowUnpinned, json, progress    bool
 	npm                              npmFlags
+	app                              appFlags
 }
 
 func (f *buildFlags) register(fs *flag.FlagSet) {
@@ -45,6 +46,7 @@ func (f *buildFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.npm.token, "npm-token", "", "token for a private npm registry, env:NAME or file:PATH (e.g. env:NPM_TOKEN); npm ci sees it as $NPM_TOKEN for the project's .npmrc")
 	fs.StringVar(&f.npm.service, "npm-registry-service", "", "a private npm registry on this machine, tcp://HOST:PORT (e.g. tcp://localhost:4873); the builder reaches it as --npm-registry-host:PORT")
 	fs.StringVar(&f.npm.host, "npm-registry-host", pipeline.DefaultNpmRegistryHost, "host name the builder reaches --npm-registry-service by (.npmrc and package-lock.json name it)")
+	f.app.register(fs)
 }
 
 // options resolves the flags into pipeline.BuildOptions.
@@ -74,7 +76,7 @@ func (f *buildFlags) options(c *dagger.Client) (pipeline.BuildOptions, error) {
 	if err != nil {
 		return pipeline.BuildOptions{}, err
 	}
-	return pipeline.BuildOptions{
+	o := pipeline.BuildOptions{
 		Source:            c.Host().Directory(src, dagger.HostDirectoryOpts{Exclude: []string{"node_modules", ".git"}}),
 		RuntimeBase:       f.runtimeBase,
 		BuilderBase:       f.builderBase,
@@ -88,7 +90,8 @@ func (f *buildFlags) options(c *dagger.Client) (pipeline.BuildOptions, error) {
 		NpmToken:          token,
 		NpmRegistry:       npmSvc,
 		NpmRegistryHost:   f.npm.host,
-	}, nil
+	}
+	return o, f.app.apply(&o)
 }
 
 // gitRevision is the HEAD commit of the repository holding dir, or "".

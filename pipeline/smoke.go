@@ -43,8 +43,9 @@ const resultMarker = "IMMUTABLE-SMOKE-RESULT "
 // DefaultSmokeUptime later; a worker (BuildOptions.Worker) must run for
 // DefaultSmokeUptime. None of this reaches the image.
 type SmokeOptions struct {
-	// Probes replace the default GET / probe: each path must answer its
-	// status (any status below 500 when Status is 0). Parse them with
+	// Probes replace the default GET / probe (so does VersionPath): each
+	// path must answer its status (any status below 500 when Status is 0),
+	// retried until Timeout while the app starts. Parse them with
 	// ParseProbe ("/healthz=200").
 	Probes []Probe
 	// VersionPath, when set, is a path whose JSON body must have "version"
@@ -91,6 +92,19 @@ func ParseProbe(s string) (Probe, error) {
 		p.Status = n
 	}
 	return p, nil
+}
+
+// ParseProbes parses each of specs with ParseProbe.
+func ParseProbes(specs []string) ([]Probe, error) {
+	var out []Probe
+	for _, s := range specs {
+		p, err := ParseProbe(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // withDefaults fills in the defaults and checks the options.
