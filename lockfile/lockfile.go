@@ -74,6 +74,9 @@ type Graph struct {
 
 // Production returns the packages that are not dev-only.
 func (g *Graph) Production() []Package {
+	if g == nil {
+		return nil
+	}
 	var out []Package
 	for _, p := range g.Packages {
 		if !p.Dev {
@@ -87,6 +90,9 @@ func (g *Graph) Production() []Package {
 // no production package shares: a production install must have none of
 // them.
 func (g *Graph) DevOnlyPaths() []string {
+	if g == nil {
+		return nil
+	}
 	prod := map[string]bool{}
 	for _, p := range g.Packages {
 		if !p.Dev {

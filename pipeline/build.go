@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"dagger/immutable/checks"
+	"dagger/immutable/lockfile"
 	"dagger/immutable/nodeapp"
 )
 
@@ -113,8 +114,11 @@ type Build struct {
 	Labels map[string]string
 	// NodeVersion is the Node.js version of the bases, e.g. v24.21.0.
 	NodeVersion string
-	// Lockfile is the source's package-lock.json.
+	// Lockfile is the source's lockfile (package-lock.json, yarn.lock or
+	// pnpm-lock.yaml, as App.PackageManager.Kind says).
 	Lockfile []byte
+	// Deps is the lockfile read: the packages, and which are dev-only.
+	Deps *lockfile.Graph
 	// Accept are the findings the source's checks.AcceptFile accepts.
 	Accept []checks.Acceptance
 }
@@ -183,6 +187,11 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	}
 	ignore := layerExcludes(string(files[".dockerignore"]))
 
+	deps, err := lockfile.ParseKind(app.PackageManager.Kind, files)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w: %w", nodeapp.ErrLockfile, err)
+	}
+
 	builder := withNativeBuildEnv(builderContainer(c, o, hasNpmrc))
 	nodeVersion, err := baseNodeVersions(ctx, c, o, builder)
 	if err != nil {
@@ -191,12 +200,18 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	if err := app.CheckEngines(nodeVersion); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
+	builder = withPackageManager(c, o, builder, app.PackageManager, files, hasNpmrc)
+	install := installSpecs[app.PackageManager.Kind]
+	prodInstall := npmExec(builder, o, install.prod)
+	if err := checkInstall(ctx, app.PackageManager.Kind, prodInstall); err != nil {
+		return nil, err
+	}
 
 	epoch := int(o.Epoch.Unix())
-	prodDeps := withoutBuildResidue(npmExec(builder, o, []string{"sh", "-c", "npm ci --omit=dev --no-audit --no-fund && mkdir -p node_modules"}), "/src/node_modules").
+	prodDeps := withoutBuildResidue(prodInstall, "/src/node_modules").
 		Directory("/src/node_modules").
 		WithTimestamps(epoch)
-	dev := npmExec(builder, o, []string{"npm", "ci", "--no-audit", "--no-fund"}).
+	dev := npmExec(builder, o, install.all).
 		WithDirectory("/src", o.Source, dagger.ContainerWithDirectoryOpts{Exclude: []string{"node_modules", ".git"}})
 	dev, appFiles := appTree(c, o, app, dev, ignore)
 
@@ -235,7 +250,7 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	for _, k := range sortedKeys(labels) {
 		runtime = runtime.WithLabel(k, labels[k])
 	}
-	return &Build{Options: o, App: app, Runtime: runtime, Dev: dev, Labels: labels, NodeVersion: nodeVersion, Lockfile: files["package-lock.json"], Accept: accept}, nil
+	return &Build{Options: o, App: app, Runtime: runtime, Dev: dev, Labels: labels, NodeVersion: nodeVersion, Lockfile: files[app.PackageManager.Kind.File()], Deps: deps, Accept: accept}, nil
 }
 
 // builderContainer is the builder base with the manifests (and the
@@ -245,6 +260,21 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 // packages fetched with the token never sit where a build without it could
 // install them from.
 func builderContainer(c *dagger.Client, o BuildOptions, npmrc bool) *dagger.Container {
+	ctr := npmContainer(c, o).
+		WithFile("/src/package.json", o.Source.File("package.json"))
+	// Files, not a filtered copy of the source directory: a File is cached
+	// by its content, a filtered directory by the whole source, so editing
+	// app.js would re-run npm ci. The lockfile is added by
+	// withPackageManager.
+	if npmrc {
+		ctr = ctr.WithFile("/src/.npmrc", o.Source.File(".npmrc"))
+	}
+	return ctr
+}
+
+// npmContainer is the builder base with npm's cache and settings, working
+// in /src.
+func npmContainer(c *dagger.Client, o BuildOptions) *dagger.Container {
 	cache := "immutable-npm"
 	ctr := c.Container().From(o.BuilderBase)
 	if o.CacheBust != "" {
@@ -261,15 +291,7 @@ func builderContainer(c *dagger.Client, o BuildOptions, npmrc bool) *dagger.Cont
 		// Node ignores the system CA store by default; behind a TLS-inspecting
 		// proxy (whose CA the engine installs there) npm needs it.
 		WithEnvVariable("NODE_EXTRA_CA_CERTS", "/etc/ssl/certs/ca-certificates.crt").
-		WithWorkdir("/src").
-		WithFile("/src/package.json", o.Source.File("package.json")).
-		WithFile("/src/package-lock.json", o.Source.File("package-lock.json"))
-	// Files, not a filtered copy of the source directory: a File is cached
-	// by its content, a filtered directory by the whole source, so editing
-	// app.js would re-run npm ci.
-	if npmrc {
-		ctr = ctr.WithFile("/src/.npmrc", o.Source.File(".npmrc"))
-	}
+		WithWorkdir("/src")
 	return ctr
 }
 
@@ -323,7 +345,7 @@ func checkPinned(role, ref string, allowUnpinned bool) (string, error) {
 }
 
 // manifestFiles are the files the build reads before it starts.
-var manifestFiles = []string{"package.json", "package-lock.json", ".dockerignore", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock", checks.AcceptFile}
+var manifestFiles = append([]string{"package.json", "package-lock.json", ".dockerignore", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock", checks.AcceptFile}, pmConfigFiles...)
 
 // readManifests reads the manifestFiles present in src and reports whether
 // src has an .npmrc (which it does not read).

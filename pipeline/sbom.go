@@ -11,14 +11,15 @@ import (
 )
 
 // SBOM returns the CycloneDX JSON SBOM of a normalized image: the npm
-// production dependencies of b's lockfile and the base's Debian packages.
+// production dependencies of b's lockfile (package-lock.json, yarn.lock or
+// pnpm-lock.yaml) and the base's Debian packages.
 // name is the image name it records (e.g. the repository); "" uses the
 // app's package.json name. The same image gives the same bytes.
 func SBOM(b *Build, img *Image, name string) ([]byte, error) {
 	if name == "" && b.App != nil {
 		name = b.App.Name
 	}
-	bom, err := sbom.Generate(img.Image, b.Lockfile, sbom.Options{Name: name, Created: b.Options.Epoch})
+	bom, err := sbom.Generate(img.Image, b.Deps, sbom.Options{Name: name, Created: b.Options.Epoch})
 	if err != nil {
 		return nil, err
 	}

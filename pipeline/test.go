@@ -98,13 +98,14 @@ func runJob(ctx context.Context, j job, image imageFunc) JobResult {
 	return res
 }
 
-// npmScript runs `npm run <script>` in the dev container, or reports it
-// skipped when package.json has no such script.
+// npmScript runs `<npm|yarn|pnpm> run <script>` (the app's package
+// manager) in the dev container, or reports it skipped when package.json
+// has no such script.
 func npmScript(ctx context.Context, b *Build, script string) (string, error) {
 	if _, ok := b.App.Scripts[script]; !ok {
 		return "no \"" + script + "\" script in package.json", nil
 	}
-	_, err := b.Dev.WithExec([]string{"npm", "run", script}).Sync(ctx)
+	_, err := b.Dev.WithExec(scriptArgs(b.App.PackageManager.Kind, script)).Sync(ctx)
 	return "", err
 }
 
@@ -121,10 +122,7 @@ func smokeJob(ctx context.Context, c *dagger.Client, b *Build, img *Image) (stri
 // the findings that do not block (warnings, accepted, stale acceptances)
 // and an error naming every failed rule.
 func Checks(b *Build, img *Image) ([]checks.Finding, error) {
-	dev, err := checks.DevOnlyPackages(b.Lockfile)
-	if err != nil {
-		return nil, err
-	}
+	dev := b.Deps.DevOnlyPaths()
 	results, err := checks.Run(img.Image, checks.Options{
 		AppDir:          AppDir,
 		DevDependencies: dev,

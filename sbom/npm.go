@@ -3,62 +3,28 @@ package sbom
 import (
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"regexp"
 	"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/package-url/packageurl-go"
+
+	"dagger/immutable/lockfile"
 )
 
-// lockfile is the part of package-lock.json (lockfileVersion 2 or 3) that
-// the SBOM needs.
-type lockfile struct {
-	LockfileVersion int                    `json:"lockfileVersion"`
-	Packages        map[string]lockPackage `json:"packages"`
-}
-
-type lockPackage struct {
-	Name      string          `json:"name"`
-	Version   string          `json:"version"`
-	Integrity string          `json:"integrity"`
-	License   json.RawMessage `json:"license"`
-	Dev       bool            `json:"dev"`
-	Link      bool            `json:"link"`
-}
-
-// npmComponents lists the production packages of a lockfile.
-func npmComponents(lock []byte) ([]cdx.Component, error) {
-	var l lockfile
-	if err := json.Unmarshal(lock, &l); err != nil {
-		return nil, fmt.Errorf("sbom: package-lock.json: %w", err)
-	}
-	if l.Packages == nil {
-		return nil, fmt.Errorf("sbom: package-lock.json has no \"packages\" (lockfileVersion %d): regenerate it with npm 7 or later", l.LockfileVersion)
-	}
+// npmComponents lists the production packages of a lockfile graph.
+func npmComponents(g *lockfile.Graph) []cdx.Component {
 	var out []cdx.Component
-	for path, p := range l.Packages {
-		if path == "" || p.Dev || p.Link || p.Version == "" {
-			continue
-		}
-		name := p.Name
-		if name == "" {
-			i := strings.LastIndex(path, "node_modules/")
-			if i < 0 {
-				continue // a workspace package, not an installed dependency
-			}
-			name = path[i+len("node_modules/"):]
-		}
-		ns, base := "", name
-		if strings.HasPrefix(name, "@") {
-			ns, base, _ = strings.Cut(name, "/")
+	for _, p := range g.Production() {
+		ns, base := "", p.Name
+		if strings.HasPrefix(p.Name, "@") {
+			ns, base, _ = strings.Cut(p.Name, "/")
 		}
 		purl := packageurl.NewPackageURL(packageurl.TypeNPM, ns, base, p.Version, nil, "").ToString()
 		c := cdx.Component{
 			BOMRef:     purl,
 			Type:       cdx.ComponentTypeLibrary,
-			Name:       name,
+			Name:       p.Name,
 			Version:    p.Version,
 			PackageURL: purl,
 		}
@@ -70,7 +36,7 @@ func npmComponents(lock []byte) ([]cdx.Component, error) {
 		}
 		out = append(out, c)
 	}
-	return out, nil
+	return out
 }
 
 var sriAlgos = map[string]cdx.HashAlgorithm{
@@ -103,23 +69,10 @@ func sriHashes(integrity string) []cdx.Hash {
 
 var spdxID = regexp.MustCompile(`^[A-Za-z0-9.+-]+$`)
 
-// npmLicense turns the lockfile's license (a string, or the legacy
-// {"type": …} object) into a CycloneDX license: an SPDX expression when it
-// has operators, an id when it looks like one, else a name.
-func npmLicense(raw json.RawMessage) *cdx.Licenses {
-	if len(raw) == 0 {
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		var obj struct {
-			Type string `json:"type"`
-		}
-		if json.Unmarshal(raw, &obj) != nil {
-			return nil
-		}
-		s = obj.Type
-	}
+// npmLicense turns a lockfile's license into a CycloneDX license: an SPDX
+// expression when it has operators, an id when it looks like one, else a
+// name.
+func npmLicense(s string) *cdx.Licenses {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":

@@ -11,6 +11,8 @@ import (
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/package-url/packageurl-go"
+
+	"dagger/immutable/lockfile"
 )
 
 // Label keys Generate reads from the image config.
@@ -41,10 +43,11 @@ type Options struct {
 	Distro string
 }
 
-// Generate returns the CycloneDX SBOM of img with the npm production
-// dependencies from lock (package-lock.json; nil lists none) and the
-// Debian packages in the image's dpkg status.
-func Generate(img v1.Image, lock []byte, o Options) (*cdx.BOM, error) {
+// Generate returns the CycloneDX SBOM of img with the production
+// dependencies of deps (read from package-lock.json, yarn.lock or
+// pnpm-lock.yaml by package lockfile; nil lists none) and the Debian
+// packages in the image's dpkg status.
+func Generate(img v1.Image, deps *lockfile.Graph, o Options) (*cdx.BOM, error) {
 	digest, err := img.Digest()
 	if err != nil {
 		return nil, fmt.Errorf("sbom: image digest: %w", err)
@@ -55,12 +58,8 @@ func Generate(img v1.Image, lock []byte, o Options) (*cdx.BOM, error) {
 	}
 	labels := cf.Config.Labels
 	var comps []cdx.Component
-	if len(lock) > 0 {
-		npm, err := npmComponents(lock)
-		if err != nil {
-			return nil, err
-		}
-		comps = append(comps, npm...)
+	if deps != nil {
+		comps = append(comps, npmComponents(deps)...)
 	}
 	fsys, err := readImageFiles(img)
 	if err != nil {

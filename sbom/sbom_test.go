@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"dagger/immutable/internal/memregistry"
+	"dagger/immutable/lockfile"
 )
 
 const testLock = `{
@@ -83,7 +84,11 @@ var testLabels = map[string]string{
 
 func generate(t *testing.T, img v1.Image) ([]byte, *cdx.BOM) {
 	t.Helper()
-	bom, err := Generate(img, []byte(testLock), Options{Name: "localhost:5000/app"})
+	deps, err := lockfile.ParseKind(lockfile.NPM, map[string][]byte{"package-lock.json": []byte(testLock)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bom, err := Generate(img, deps, Options{Name: "localhost:5000/app"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 
+	"dagger/immutable/lockfile"
 	"dagger/immutable/sbom"
 )
 
@@ -142,11 +143,24 @@ func fixture(elem ...string) string {
 // lockfile against the committed advisories.
 func scanFixture(t *testing.T, app string, db *DB, o Options) *Report {
 	t.Helper()
-	lock, err := os.ReadFile(fixture(app, "package-lock.json"))
+	return scanDir(t, fixture(app), app, db, o)
+}
+
+// scanDir scans the SBOM of an empty image with the lockfile in dir
+// (package-lock.json, yarn.lock or pnpm-lock.yaml).
+func scanDir(t *testing.T, dir, app string, db *DB, o Options) *Report {
+	t.Helper()
+	files := map[string][]byte{}
+	for _, name := range []string{"package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml"} {
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+			files[name] = b
+		}
+	}
+	deps, err := lockfile.Parse(files)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bom, err := sbom.Generate(empty.Image, lock, sbom.Options{Name: app})
+	bom, err := sbom.Generate(empty.Image, deps, sbom.Options{Name: app})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,6 +219,23 @@ func TestScanFixtures(t *testing.T) {
 			r := scanFixture(t, "vulnerable", db, o)
 			if n := len(r.Blocking()); n != tc.fails || (r.Err() != nil) != (tc.fails > 0) {
 				t.Errorf("--fail-on %s: %d blocking, Err %v; want %d", tc.failOn, n, r.Err(), tc.fails)
+			}
+		}
+	})
+
+	// lodash 4.17.15 locked by yarn 1, yarn 4 and pnpm 10
+	// (lockfile/testdata/lodash) is found as from package-lock.json.
+	t.Run("every lockfile format", func(t *testing.T) {
+		for _, pm := range []string{"yarn-classic", "yarn-berry", "pnpm"} {
+			r := scanDir(t, filepath.Join("..", "lockfile", "testdata", "lodash", pm), pm, db, Options{})
+			err := r.Err()
+			if err == nil || !strings.Contains(err.Error(), "GHSA-p6mc-m468-83gw") || !strings.Contains(err.Error(), "lodash 4.17.15") {
+				t.Errorf("%s: Err() = %v, want GHSA-p6mc-m468-83gw for lodash 4.17.15", pm, err)
+			}
+		}
+		for _, app := range []string{"yarn-classic", "yarn-berry", "pnpm"} {
+			if r := scanFixture(t, app, db, Options{}); r.Packages < 10 || len(r.Findings) != 0 {
+				t.Errorf("fixture %s: %d packages, %d findings; want its dependencies, no finding", app, r.Packages, len(r.Findings))
 			}
 		}
 	})
