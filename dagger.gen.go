@@ -731,7 +731,77 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg npmRegistryHost", err))
 				}
 			}
-			return New(source, runtimeBase, builderBase, allowUnpinnedBase, revision, sourceUrl, sourceDateEpoch, entrypoint, port, npmToken, npmRegistry, npmRegistryHost), nil
+			var env []string
+			if inputArgs["env"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["env"]), &env)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg env", err))
+				}
+			}
+			var arg []string
+			if inputArgs["arg"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["arg"]), &arg)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg arg", err))
+				}
+			}
+			var writableDir []string
+			if inputArgs["writableDir"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["writableDir"]), &writableDir)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg writableDir", err))
+				}
+			}
+			var worker bool
+			if inputArgs["worker"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["worker"]), &worker)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg worker", err))
+				}
+			}
+			var probe []string
+			if inputArgs["probe"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["probe"]), &probe)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg probe", err))
+				}
+			}
+			var versionPath string
+			if inputArgs["versionPath"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["versionPath"]), &versionPath)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg versionPath", err))
+				}
+			}
+			var smokeEnv []string
+			if inputArgs["smokeEnv"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["smokeEnv"]), &smokeEnv)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg smokeEnv", err))
+				}
+			}
+			var smokeTimeout string
+			if inputArgs["smokeTimeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["smokeTimeout"]), &smokeTimeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg smokeTimeout", err))
+				}
+			}
+			var smokeUptime string
+			if inputArgs["smokeUptime"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["smokeUptime"]), &smokeUptime)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg smokeUptime", err))
+				}
+			}
+			var skipSmoke bool
+			if inputArgs["skipSmoke"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["skipSmoke"]), &skipSmoke)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg skipSmoke", err))
+				}
+			}
+			return New(source, runtimeBase, builderBase, allowUnpinnedBase, revision, sourceUrl, sourceDateEpoch, entrypoint, port, npmToken, npmRegistry, npmRegistryHost, env, arg, writableDir, worker, probe, versionPath, smokeEnv, smokeTimeout, smokeUptime, skipSmoke), nil
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

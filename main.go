@@ -55,6 +55,26 @@ type Immutable struct {
 	NpmRegistry *dagger.Service
 	// +private
 	NpmRegistryHost string
+	// +private
+	Env []string
+	// +private
+	Arg []string
+	// +private
+	WritableDir []string
+	// +private
+	Worker bool
+	// +private
+	Probe []string
+	// +private
+	VersionPath string
+	// +private
+	SmokeEnv []string
+	// +private
+	SmokeTimeout string
+	// +private
+	SmokeUptime string
+	// +private
+	SkipSmoke bool
 }
 
 func New(
@@ -111,12 +131,55 @@ func New(
 	// +optional
 	// +default="npm-registry"
 	npmRegistryHost string,
+	// KEY=VALUE written into the image config (part of the digest; never a
+	// secret), repeatable: --env LOG_LEVEL=info --env NODE_ENV=staging.
+	// +optional
+	env []string,
+	// Arguments after the entrypoint, in order (the image's cmd), e.g.
+	// --arg data.json for `node server.js data.json`.
+	// +optional
+	arg []string,
+	// Directories the non-root app may write, created empty and owned by
+	// 1000:1000, e.g. /app/data (relative: under /app). /tmp is always
+	// writable.
+	// +optional
+	writableDir []string,
+	// The app listens on no port (a worker): nothing is exposed, $PORT is
+	// not set, and the smoke test checks it keeps running for smokeUptime.
+	// +optional
+	worker bool,
+	// Smoke test: PATH or PATH=STATUS that must answer, e.g. /healthz=200
+	// (repeatable). Replaces the default: GET / answering below 500.
+	// +optional
+	probe []string,
+	// Smoke test: a path whose JSON must report the version being built
+	// as "version", e.g. /version.
+	// +optional
+	versionPath string,
+	// Smoke test: KEY=VALUE set for the smoke run only, not in the image.
+	// +optional
+	smokeEnv []string,
+	// Smoke test: time for the port to open and the probes to pass.
+	// +optional
+	// +default="30s"
+	smokeTimeout string,
+	// Smoke test: how long the app must keep running after the probes
+	// passed (a worker: after start).
+	// +optional
+	// +default="3s"
+	smokeUptime string,
+	// Skip the smoke test; the gate and the release record say skipped.
+	// +optional
+	skipSmoke bool,
 ) *Immutable {
 	return &Immutable{
 		Source: source, RuntimeBase: runtimeBase, BuilderBase: builderBase,
 		AllowUnpinnedBase: allowUnpinnedBase, Revision: revision, SourceURL: sourceUrl,
 		SourceDateEpoch: sourceDateEpoch, Entrypoint: entrypoint, Port: port,
 		NpmToken: npmToken, NpmRegistry: npmRegistry, NpmRegistryHost: npmRegistryHost,
+		Env: env, Arg: arg, WritableDir: writableDir, Worker: worker,
+		Probe: probe, VersionPath: versionPath, SmokeEnv: smokeEnv,
+		SmokeTimeout: smokeTimeout, SmokeUptime: smokeUptime, SkipSmoke: skipSmoke,
 	}
 }
 
@@ -149,7 +212,7 @@ func (m *Immutable) Build(
 // +check
 func (m *Immutable) Test(
 	ctx context.Context,
-	// Version the smoke test expects /version to report.
+	// Version to build; with versionPath, the smoke test expects it there.
 	// +optional
 	// +default="0.0.0-dev"
 	version string,
@@ -587,7 +650,7 @@ func (m *Immutable) options(ctx context.Context, s *session, version string) (pi
 		}
 		npmRegistry = s.c.LoadServiceFromID(lib.ServiceID(id))
 	}
-	return pipeline.BuildOptions{
+	o := pipeline.BuildOptions{
 		Source:            s.c.LoadDirectoryFromID(lib.DirectoryID(id)),
 		RuntimeBase:       m.RuntimeBase,
 		BuilderBase:       m.BuilderBase,
@@ -601,7 +664,8 @@ func (m *Immutable) options(ctx context.Context, s *session, version string) (pi
 		NpmToken:          npmToken,
 		NpmRegistry:       npmRegistry,
 		NpmRegistryHost:   m.NpmRegistryHost,
-	}, nil
+	}
+	return o, m.appOptions(&o)
 }
 
 // container hands a normalized image back as a generated-type Container.

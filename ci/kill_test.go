@@ -35,7 +35,7 @@ func TestCLIKilledReleaseResumes(t *testing.T) {
 	p.Add(faultproxy.Rule{Match: faultproxy.On("PUT", `/manifests/v1$`), Fault: faultproxy.Hold(0, held)})
 
 	release := func(repo string) *exec.Cmd {
-		cmd := exec.Command(bin, "release", "--version", "1.0.0", "--source", testenv.Path("fixtures", "app"), "--registry", repo)
+		cmd := exec.Command(bin, "release", "--version", "1.0.0", "--source", testenv.Path("fixtures", "app"), "--version-path", "/version", "--registry", repo)
 		cmd.Dir = testenv.Root()
 		return cmd
 	}

@@ -24,7 +24,7 @@ func TestCLISecretsNotPrinted(t *testing.T) {
 	bin := buildCI(t)
 	release := func(pw string) (string, error) {
 		cmd := exec.Command(bin, "release", "--version", "1.0.0", "--progress",
-			"--source", testenv.Path("fixtures", "app"), "--registry", reg+"/cli-app",
+			"--source", testenv.Path("fixtures", "app"), "--version-path", "/version", "--registry", reg+"/cli-app",
 			"--username", "ci", "--password-env", "IMMUTABLE_TEST_PASSWORD", "--npm-token", "env:IMMUTABLE_TEST_NPM_TOKEN")
 		cmd.Dir = testenv.Root()
 		cmd.Env = append(os.Environ(), "IMMUTABLE_TEST_PASSWORD="+pw, "IMMUTABLE_TEST_NPM_TOKEN="+token)

@@ -42,13 +42,15 @@ func replaceIn(t *testing.T, file, old, new string) {
 }
 
 // options are the build inputs of the fixture, from dir, with the default
-// bases (resolved by the pipeline) and the golden epoch.
+// bases (resolved by the pipeline) and the golden epoch; the smoke test
+// checks the fixture's /version.
 func options(c *dagger.Client, dir, version string) pipeline.BuildOptions {
 	return pipeline.BuildOptions{
 		Source:   c.Host().Directory(dir),
 		Version:  version,
 		Revision: "test",
 		Epoch:    goldenEpoch,
+		Smoke:    pipeline.SmokeOptions{VersionPath: "/version"},
 	}
 }
 

@@ -36,6 +36,7 @@ func TestConcurrentReleases(t *testing.T) {
 				Build: pipeline.BuildOptions{
 					Source:  c.Host().Directory(r.dir),
 					Version: r.version, Revision: "concurrent", Epoch: time.Unix(1704067200, 0).UTC(),
+					Smoke: pipeline.SmokeOptions{VersionPath: "/version"},
 				},
 				Repo: repo, WorkDir: t.TempDir(),
 			})

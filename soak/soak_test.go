@@ -60,6 +60,7 @@ func TestSoak(t *testing.T) {
 			Build: pipeline.BuildOptions{
 				Source:  rc.Host().Directory(dir),
 				Version: version, Revision: fmt.Sprintf("soak-%d", i), Epoch: time.Unix(1704067200, 0).UTC(),
+				Smoke: pipeline.SmokeOptions{VersionPath: "/version"},
 			},
 			Repo: repo, WorkDir: t.TempDir(), AdvisoryDB: testenv.Path("fixtures", "osv"),
 		})

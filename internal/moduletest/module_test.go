@@ -63,7 +63,9 @@ func TestModuleMissingArgument(t *testing.T) {
 func TestModuleReleaseMatchesCI(t *testing.T) {
 	reg := testenv.Registry(t)
 	n := time.Now().UnixNano()
-	common := []string{"--revision", "e2e", "--source-date-epoch", "1704067200"}
+	// --env and --version-path: both doors write the same config and smoke
+	// test the fixture's /version the same way.
+	common := []string{"--revision", "e2e", "--source-date-epoch", "1704067200", "--version-path", "/version", "--env", "GREETING=both-doors"}
 	out, err := daggerCLI(t, append(append([]string{"-m", ".", "call"}, common...),
 		"release", "--version", "1.0.0", "--format", "json",
 		"--registry", fmt.Sprintf("%s/e2e-module-%d", reg, n), "--registry-service", "tcp://"+reg)...)
