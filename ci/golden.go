@@ -30,7 +30,7 @@ func writeGolden(ctx context.Context) (string, error) {
 		return "", err
 	}
 	g := goldenFile{
-		Comment:         "The fixture app's expected image digest for these inputs; the builder base does not change it. Written by `go run ./ci bases update` (after changing fixtures/app: go run ./ci build --version 1.0.0 --revision golden --source-date-epoch 1704067200).",
+		Comment:         "The fixture app's expected image digest for these inputs; the builder base does not change it. Written by `go run ./ci bases update` (after changing fixtures/app or the build: go run ./ci build --version 1.0.0 --revision golden --source-date-epoch 1704067200).",
 		Version:         "1.0.0",
 		Revision:        "golden",
 		SourceDateEpoch: 1704067200,

@@ -61,10 +61,11 @@ func Save(ctx context.Context, registry string, l *Lock, file string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if err := writeLayout(dir, l, rt, bd); err != nil {
+	lay := filepath.Join(dir, "layout")
+	if err := writeLayout(lay, l, rt, bd); err != nil {
 		return fmt.Errorf("bases: %w", err)
 	}
-	return tarDir(dir, file)
+	return tarDir(lay, file)
 }
 
 // Load pushes the images of an archive written by Save to registry. The
