@@ -72,6 +72,8 @@ func TestBuildOnMovedMirror(t *testing.T) {
 			moved.Debian.BuilderPackages[i] = p + "~gone"
 		}
 	}
+	// The builder the lock was written with is gone with its packages.
+	moved.Images.Builder.Digest = "sha256:" + strings.Repeat("0", 64)
 	if err := moved.Save(lockCopy); err != nil {
 		t.Fatal(err)
 	}
