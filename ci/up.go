@@ -50,7 +50,7 @@ func noArgs(verb string, args []string) error {
 // machine, so nothing is built or downloaded for them.
 func cmdUp(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("up", flag.ContinueOnError)
-	from := fs.String("bases-from", "", "load the base images from this archive (`go run ./ci bases save FILE` on another machine) instead of building them")
+	from := fs.String("bases-from", "", "load the base images from this archive (written by go run ./ci bases save FILE on another machine) instead of building them")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
