@@ -29,12 +29,12 @@ const (
 //
 //  1. "env": the SOURCE_DATE_EPOCH environment variable (Unix seconds, see
 //     reproducible-builds.org); a value that is not an integer is an error.
-//  2. "git": the committer time of the last commit that touched dir
-//     (`git log -1 --format=%ct -- .` run in dir). It is limited to dir so
-//     that commits elsewhere in the repository, such as one recording a
-//     golden digest, do not move the epoch. Uncommitted changes do not move
-//     it either; they change the content and so the digest anyway. A
-//     shallow clone must include that commit.
+//  2. "git": the committer time of the commit checked out (HEAD) in the
+//     repository holding dir (`git log -1 --format=%ct HEAD`). The Dagger
+//     module uses the same rule on its git context, so `go run ./ci` and
+//     `dagger call` agree; the revision label is HEAD too. Uncommitted
+//     changes do not move it; they change the content and so the digest
+//     anyway.
 //  3. "default": DefaultEpoch, when dir is not in a git work tree, git is
 //     not installed or dir has no commits.
 func SourceDateEpoch(dir string) (time.Time, string, error) {
@@ -55,7 +55,7 @@ func SourceDateEpoch(dir string) (time.Time, string, error) {
 	return DefaultEpoch, EpochFromDefault, nil
 }
 
-// gitEpoch returns the commit time of the last commit touching dir; ok is
+// gitEpoch returns the commit time of HEAD in the repository of dir; ok is
 // false when git has no answer (not a repository, no commits, no git).
 func gitEpoch(dir string) (time.Time, bool, error) {
 	if _, err := os.Stat(dir); err != nil {
@@ -65,7 +65,7 @@ func gitEpoch(dir string) (time.Time, bool, error) {
 		return time.Time{}, false, nil
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command("git", "log", "-1", "--format=%ct", "--", ".")
+	cmd := exec.Command("git", "log", "-1", "--format=%ct", "HEAD")
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -78,7 +78,7 @@ func gitEpoch(dir string) (time.Time, bool, error) {
 	}
 	out := strings.TrimSpace(stdout.String())
 	if out == "" {
-		// A repository where no commit touches dir (new, untracked dir).
+		// Nothing printed: treat as no answer.
 		return time.Time{}, false, nil
 	}
 	sec, err := strconv.ParseInt(out, 10, 64)

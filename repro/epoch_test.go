@@ -21,7 +21,7 @@ func TestSourceDateEpoch(t *testing.T) {
 		{name: "bad env", env: "yesterday", dir: repo, err: "not a non-negative integer"},
 		{name: "git commit time", dir: repo, want: time.Unix(1700000000, 0), source: EpochFromGit},
 		{name: "git subdir", dir: filepath.Join(repo, "app"), want: time.Unix(1700000000, 0), source: EpochFromGit},
-		{name: "untracked dir in repo", dir: mkdir(t, filepath.Join(repo, "new")), want: DefaultEpoch, source: EpochFromDefault},
+		{name: "untracked dir in repo: HEAD, as the module", dir: mkdir(t, filepath.Join(repo, "new")), want: time.Unix(1700000000, 0), source: EpochFromGit},
 		{name: "not in git", dir: plain, want: DefaultEpoch, source: EpochFromDefault},
 		{name: "repo without commits", dir: gitRepo(t, ""), want: DefaultEpoch, source: EpochFromDefault},
 		{name: "missing dir", dir: filepath.Join(plain, "nope"), err: "no such file"},
