@@ -161,7 +161,7 @@ func checkBerry(files Files, pm PackageManager) error {
 	if rc.NodeLinker != "node-modules" {
 		linker := rc.NodeLinker
 		if linker == "" {
-			linker = "pnp, yarn's default"
+			linker = "pnp (yarn's default)"
 		}
 		return fmt.Errorf("%w: yarn berry with nodeLinker %s is not supported: the image runs `node <entrypoint>` on a node_modules tree; add `nodeLinker: node-modules` to .yarnrc.yml, run `yarn install` and commit .yarnrc.yml and yarn.lock", ErrPackageManager, linker)
 	}
