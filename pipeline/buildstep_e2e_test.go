@@ -67,7 +67,10 @@ func TestBuildStepRelease(t *testing.T) {
 		}
 	}
 
-	t.Run("key in the app's own files blocks, accepted with a reason releases", func(t *testing.T) {
+	// withKey is a copy of the fixture with a private key in certs/ and,
+	// when accept is not "", that accept file. Each variant is a new
+	// directory: the engine session keeps what it read from a host path.
+	withKey := func(t *testing.T, accept string) string {
 		dir := testenv.CopyFixture(t, "typescript")
 		key := "-----BEGIN " + "PRIVATE KEY-----\nMIIBdemo\n-----END PRIVATE KEY-----\n"
 		if err := os.MkdirAll(filepath.Join(dir, "certs"), 0o755); err != nil {
@@ -76,8 +79,17 @@ func TestBuildStepRelease(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "certs", "dev.key"), []byte(key), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		if accept != "" {
+			if err := os.WriteFile(filepath.Join(dir, checks.AcceptFile), []byte(accept), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+
+	t.Run("key in the app's own files blocks, accepted with a reason releases", func(t *testing.T) {
 		before := testenv.Tags(t, repo)
-		_, err := release(dir, "1.1.0")
+		_, err := release(withKey(t, ""), "1.1.0")
 		want := "/app/certs/dev.key: private key, in the app's own files"
 		if !errors.Is(err, pipeline.ErrGateFailed) || !strings.Contains(err.Error(), "gate checks failed") || !strings.Contains(err.Error(), want) {
 			t.Fatalf("release with a key in certs/: err = %v, want gate checks failed naming %q", err, want)
@@ -87,11 +99,7 @@ func TestBuildStepRelease(t *testing.T) {
 		}
 
 		reason := "self-signed key of the local demo, not used in production"
-		accept := "accept:\n  - rule: no-secrets\n    path: certs/dev.key\n    reason: " + reason + "\n"
-		if err := os.WriteFile(filepath.Join(dir, checks.AcceptFile), []byte(accept), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		r, err := release(dir, "1.1.0")
+		r, err := release(withKey(t, "accept:\n  - rule: no-secrets\n    path: certs/dev.key\n    reason: "+reason+"\n"), "1.1.0")
 		if err != nil {
 			t.Fatalf("release with the key accepted: %v", err)
 		}
