@@ -241,6 +241,7 @@ func smokeFailure(t *testing.T, r *pipeline.ReleaseReport, err error, repo strin
 		t.Errorf("a failed smoke test published %v", tags)
 	}
 	text := reportText(r)
+	t.Logf("the report of the failed release:\n%s", text)
 	if !strings.Contains(text, "smoke") || !strings.Contains(text, "FAIL") {
 		t.Errorf("report does not show the smoke gate failing:\n%s", text)
 	}

@@ -267,10 +267,29 @@ func (r *smokeResult) Err() error {
 	default:
 		fmt.Fprintf(&b, "the app's output (%s):\n", state)
 	}
-	for _, l := range r.Log {
+	for _, l := range collapse(r.Log) {
 		fmt.Fprintf(&b, "  | %s\n", l)
 	}
 	return fmt.Errorf("%s", strings.TrimRight(b.String(), "\n"))
+}
+
+// collapse folds runs of identical lines (an error logged on every retried
+// request) into one line with a count.
+func collapse(lines []string) []string {
+	var out []string
+	for i := 0; i < len(lines); {
+		j := i
+		for j < len(lines) && lines[j] == lines[i] {
+			j++
+		}
+		if n := j - i; n > 2 {
+			out = append(out, fmt.Sprintf("%s  [%d times]", lines[i], n))
+		} else {
+			out = append(out, lines[i:j]...)
+		}
+		i = j
+	}
+	return out
 }
 
 // Smoke runs the image exactly as published and judges it by

@@ -112,3 +112,11 @@ func TestSmokeResult(t *testing.T) {
 		t.Error("no result line: no error")
 	}
 }
+
+func TestCollapse(t *testing.T) {
+	in := []string{"start", "err", "err", "err", "err", "ok", "ok", ""}
+	want := []string{"start", "err  [4 times]", "ok", "ok", ""}
+	if got := collapse(in); !reflect.DeepEqual(got, want) {
+		t.Errorf("collapse(%q) = %q, want %q", in, got, want)
+	}
+}
