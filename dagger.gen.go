@@ -73,6 +73,16 @@ func (r Immutable) MarshalJSON() ([]byte, error) {
 		NpmToken          *dagger.Secret
 		NpmRegistry       *dagger.Service
 		NpmRegistryHost   string
+		Env               []string
+		Arg               []string
+		WritableDir       []string
+		Worker            bool
+		Probe             []string
+		VersionPath       string
+		SmokeEnv          []string
+		SmokeTimeout      string
+		SmokeUptime       string
+		SkipSmoke         bool
 	}
 	concrete.Source = r.Source
 	concrete.RuntimeBase = r.RuntimeBase
@@ -86,6 +96,16 @@ func (r Immutable) MarshalJSON() ([]byte, error) {
 	concrete.NpmToken = r.NpmToken
 	concrete.NpmRegistry = r.NpmRegistry
 	concrete.NpmRegistryHost = r.NpmRegistryHost
+	concrete.Env = r.Env
+	concrete.Arg = r.Arg
+	concrete.WritableDir = r.WritableDir
+	concrete.Worker = r.Worker
+	concrete.Probe = r.Probe
+	concrete.VersionPath = r.VersionPath
+	concrete.SmokeEnv = r.SmokeEnv
+	concrete.SmokeTimeout = r.SmokeTimeout
+	concrete.SmokeUptime = r.SmokeUptime
+	concrete.SkipSmoke = r.SkipSmoke
 	return json.Marshal(&concrete)
 }
 
@@ -103,6 +123,16 @@ func (r *Immutable) UnmarshalJSON(bs []byte) error {
 		NpmToken          *dagger.Secret
 		NpmRegistry       *dagger.Service
 		NpmRegistryHost   string
+		Env               []string
+		Arg               []string
+		WritableDir       []string
+		Worker            bool
+		Probe             []string
+		VersionPath       string
+		SmokeEnv          []string
+		SmokeTimeout      string
+		SmokeUptime       string
+		SkipSmoke         bool
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -120,6 +150,16 @@ func (r *Immutable) UnmarshalJSON(bs []byte) error {
 	r.NpmToken = concrete.NpmToken
 	r.NpmRegistry = concrete.NpmRegistry
 	r.NpmRegistryHost = concrete.NpmRegistryHost
+	r.Env = concrete.Env
+	r.Arg = concrete.Arg
+	r.WritableDir = concrete.WritableDir
+	r.Worker = concrete.Worker
+	r.Probe = concrete.Probe
+	r.VersionPath = concrete.VersionPath
+	r.SmokeEnv = concrete.SmokeEnv
+	r.SmokeTimeout = concrete.SmokeTimeout
+	r.SmokeUptime = concrete.SmokeUptime
+	r.SkipSmoke = concrete.SkipSmoke
 	return nil
 }
 
