@@ -12,8 +12,8 @@
 //     answers 200), no tag at all is needed for the referrers;
 //   - otherwise the OCI referrers tag schema is used: the index tagged
 //     sha256-<hex> lists every attachment of the release, written once
-//     before the manifests it lists (go-containerregistry's remote.Put then
-//     finds each manifest already listed and leaves the tag alone);
+//     after the manifests it lists (go-containerregistry's own fallback,
+//     which rewrites the tag once per manifest, is turned off for them);
 //   - cosign v2's tags, sha256-<hex>.sig (simple signing) and
 //     sha256-<hex>.att (DSSE attestations), are written once per digest
 //     when the release is signed: `cosign verify` and `cosign

@@ -39,9 +39,9 @@ type Pushed struct {
 }
 
 // Push writes s to repo without overwriting a tag that already holds what
-// it needs: blobs, then (without the referrers API) the fallback index
-// sha256-<hex> listing the referrers already there and s's, written once,
-// then each referrer manifest by digest, then cosign's .att and .sig
+// it needs: blobs, each referrer manifest by digest, then (without the
+// referrers API) the fallback index sha256-<hex> listing the referrers
+// already there and s's, written once, then cosign's .att and .sig
 // images. A registry that refuses to overwrite a tag fails only when a
 // tag holds something else; the error names it.
 func Push(ctx context.Context, repo name.Repository, s *Set, opts ...remote.Option) (*Pushed, error) {
@@ -59,6 +59,27 @@ func Push(ctx context.Context, repo name.Repository, s *Set, opts ...remote.Opti
 			}
 		}
 	}
+	// Each referrer manifest by digest. With the referrers API the
+	// registry indexes it. Without, go-containerregistry would rewrite the
+	// fallback tag once per manifest; its tag fallback is turned off (the
+	// PUT is made, then it reports the missing API) and a HEAD by digest
+	// confirms the manifest landed. The index follows, written once.
+	for _, r := range s.Referrers {
+		ref := repo.Digest(r.Digest.String())
+		if api {
+			if err := remote.Put(ref, r, opts...); err != nil {
+				return nil, fmt.Errorf("attest: writing %s referrer %s: %w (no tag was changed)", r.ArtifactType, r.Digest, err)
+			}
+			continue
+		}
+		err := remote.Put(ref, r, append(opts, remote.WithReferrersTagFallback(false))...)
+		if err == nil {
+			continue
+		}
+		if d, herr := remote.Head(ref, opts...); herr != nil || d.Digest != r.Digest {
+			return nil, fmt.Errorf("attest: writing %s referrer %s: %w (no tag was changed)", r.ArtifactType, r.Digest, err)
+		}
+	}
 	if !api && len(s.Referrers) > 0 {
 		tag, written, err := writeFallbackIndex(subject, s.Referrers, opts...)
 		if err != nil {
@@ -69,14 +90,6 @@ func Push(ctx context.Context, repo name.Repository, s *Set, opts ...remote.Opti
 			p.Tags = append(p.Tags, tag.TagStr())
 		} else {
 			p.Kept = append(p.Kept, tag.TagStr())
-		}
-	}
-	// With the referrers API the registry indexes each manifest; without
-	// it go-containerregistry finds each already listed in the fallback
-	// index and leaves the tag alone.
-	for _, r := range s.Referrers {
-		if err := remote.Put(repo.Digest(r.Digest.String()), r, opts...); err != nil {
-			return nil, fmt.Errorf("attest: writing %s referrer %s: %w", r.ArtifactType, r.Digest, err)
 		}
 	}
 	for _, c := range s.Cosign {

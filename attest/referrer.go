@@ -11,9 +11,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// EmptyConfigMediaType is the OCI empty config of every referrer here.
-const EmptyConfigMediaType = "application/vnd.oci.empty.v1+json"
-
 // Artifact types of a release's referrers.
 const (
 	// ArtifactCycloneDX is a CycloneDX JSON SBOM.
@@ -40,7 +37,8 @@ type Layer struct {
 }
 
 // Referrer is an OCI 1.1 artifact about Subject: an image manifest with an
-// artifactType, the empty config, its documents as layers and a subject.
+// artifactType, a "{}" config of that media type, its documents as layers
+// and a subject.
 // It implements remote.Taggable. It does no I/O: the same inputs give the
 // same Digest.
 type Referrer struct {
@@ -64,7 +62,12 @@ func NewReferrer(subject v1.Descriptor, artifactType string, annotations map[str
 		return nil, fmt.Errorf("attest: subject descriptor needs media type, digest and size (got %+v)", subject)
 	}
 	r := &Referrer{ArtifactType: artifactType, Annotations: annotations}
-	cfg := static.NewLayer([]byte("{}"), EmptyConfigMediaType)
+	// The config is the empty JSON object with the artifact type as its
+	// media type (as cosign does for signatures): registries that derive
+	// a referrer's type from config.mediaType (go-containerregistry's
+	// pkg/registry, OCI 1.1 release candidates) and those that read
+	// artifactType then agree.
+	cfg := static.NewLayer([]byte("{}"), types.MediaType(artifactType))
 	r.blobs = append(r.blobs, cfg)
 	m := v1.Manifest{
 		SchemaVersion: 2,

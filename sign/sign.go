@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
@@ -68,6 +67,15 @@ type Signature struct {
 	Digest v1.Hash
 	// Kept is how many signatures were already there and are kept.
 	Kept int
+	// Payload is the signed simple-signing payload and Base64 its
+	// signature (the layer and annotation added), for other layouts of the
+	// same signature (an OCI 1.1 referrer).
+	Payload []byte
+	Base64  string
+	// Unchanged is true when the tag already held this very signature
+	// (same payload and signature bytes): Image is what is there and
+	// nothing needs writing.
+	Unchanged bool
 }
 
 // New signs repo@digest with key and returns the signature image without
@@ -89,20 +97,31 @@ func New(ctx context.Context, repo name.Repository, digest string, key crypto.Si
 	if err != nil {
 		return nil, err
 	}
-	s := &Signature{Tag: repo.Tag(tag)}
+	s := &Signature{Tag: repo.Tag(tag), Payload: p, Base64: base64.StdEncoding.EncodeToString(sig)}
 	base, err := existing(ctx, s.Tag, opts...)
 	if err != nil {
 		return nil, err
 	}
+	layer := static.NewLayer(p, SimpleSigningMediaType)
+	ld, _ := layer.Digest() // static layers cannot fail
 	if m, err := base.Manifest(); err == nil {
 		s.Kept = len(m.Layers)
+		for _, l := range m.Layers {
+			// ECDSA signatures are deterministic (RFC 6979): signing
+			// the same digest with the same key again gives this layer.
+			if l.Digest == ld && l.Annotations[SignatureAnnotation] == s.Base64 {
+				s.Image, s.Unchanged = base, true
+			}
+		}
 	}
-	s.Image, err = mutate.Append(base, mutate.Addendum{
-		Layer:       static.NewLayer(p, SimpleSigningMediaType),
-		Annotations: map[string]string{SignatureAnnotation: base64.StdEncoding.EncodeToString(sig)},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("building signature image: %w", err)
+	if s.Image == nil {
+		s.Image, err = mutate.Append(base, mutate.Addendum{
+			Layer:       layer,
+			Annotations: map[string]string{SignatureAnnotation: s.Base64},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("building signature image: %w", err)
+		}
 	}
 	if s.Digest, err = s.Image.Digest(); err != nil {
 		return nil, fmt.Errorf("building signature image: %w", err)
@@ -110,8 +129,12 @@ func New(ctx context.Context, repo name.Repository, digest string, key crypto.Si
 	return s, nil
 }
 
-// Push writes the signature image and points its .sig tag at it.
+// Push writes the signature image and points its .sig tag at it; nothing
+// when the tag already holds it (Unchanged).
 func (s *Signature) Push(ctx context.Context, opts ...remote.Option) error {
+	if s.Unchanged {
+		return nil
+	}
 	opts = append([]remote.Option{remote.WithContext(ctx)}, opts...)
 	if err := remote.Write(s.Tag, s.Image, opts...); err != nil {
 		return fmt.Errorf("pushing signature %s: %w", s.Tag, err)
@@ -133,7 +156,10 @@ func Sign(ctx context.Context, repo name.Repository, digest string, key crypto.S
 }
 
 // signPayload returns the ASN.1 signature of SHA-256(p), as cosign's
-// signature.SignMessage makes it for ECDSA and RSA keys.
+// signature.SignMessage makes it for ECDSA and RSA keys. The random source
+// is nil, so ECDSA signatures are deterministic (RFC 6979, Go's
+// crypto/ecdsa) and PKCS#1 v1.5 is deterministic anyway: re-signing the
+// same digest with the same key gives the same signature.
 func signPayload(key crypto.Signer, p []byte) ([]byte, error) {
 	switch key.Public().(type) {
 	case *ecdsa.PublicKey, *rsa.PublicKey:
@@ -141,7 +167,7 @@ func signPayload(key crypto.Signer, p []byte) ([]byte, error) {
 		return nil, fmt.Errorf("signing: %T keys are not supported (want ECDSA or RSA)", key.Public())
 	}
 	h := sha256.Sum256(p)
-	sig, err := key.Sign(rand.Reader, h[:], crypto.SHA256)
+	sig, err := key.Sign(nil, h[:], crypto.SHA256)
 	if err != nil {
 		return nil, fmt.Errorf("signing: %w", err)
 	}
