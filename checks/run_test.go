@@ -112,6 +112,9 @@ func TestRunRules(t *testing.T) {
 			rule: RuleNoNPMCache, want: "layer 3: /root/.npm: 2 entries"},
 		{name: "user npm cache", spec: good().with(file{name: "home/node/.npm/"}), rule: RuleNoNPMCache, want: "/home/node/.npm"},
 		{name: "npm-debug.log", spec: good().with(file{name: "app/npm-debug.log", body: "x"}), rule: RuleNoNPMCache, want: "/app/npm-debug.log"},
+		{name: "pnpm store", spec: good().with(file{name: "root/.local/share/pnpm/store/v10/index/x", body: "x"}), rule: RuleNoNPMCache, want: "/root/.local/share/pnpm: 1 entries"},
+		{name: "yarn berry cache", spec: good().with(file{name: "root/.yarn/berry/cache/koa.zip", body: "x"}), rule: RuleNoNPMCache, want: "/root/.yarn/berry"},
+		{name: "project pnpm store", spec: good().with(file{name: "app/.pnpm-store/v10/x", body: "x"}), rule: RuleNoNPMCache, want: "/app/.pnpm-store"},
 		{name: "deleted cache still counts", spec: good().with(file{name: "root/.npm/x", body: "x"}).with(file{name: "root/.wh..npm"}),
 			rule: RuleNoNPMCache, want: "/root/.npm"},
 	}

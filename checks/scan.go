@@ -35,7 +35,12 @@ var (
 	registryRE   = regexp.MustCompile(`//[^\s]+/:_auth(Token)?=`)
 	privateKeyRE = regexp.MustCompile(`-----BEGIN ([A-Z]+ )?PRIVATE KEY-----`)
 	sshKeyNames  = map[string]bool{"id_rsa": true, "id_dsa": true, "id_ecdsa": true, "id_ed25519": true}
-	cachePaths   = []string{"/root/.npm", "/home/*/.npm", "/root/.cache/yarn", "npm-debug.log*", "yarn-error.log"}
+	cachePaths   = []string{
+		"/root/.npm", "/home/*/.npm", "/root/.cache/yarn", "npm-debug.log*", "yarn-error.log",
+		// yarn 1, yarn berry and pnpm caches and stores.
+		"/usr/local/share/.cache/yarn", "/root/.yarn/berry", "/home/*/.yarn/berry",
+		"/root/.local/share/pnpm", "/home/*/.local/share/pnpm", ".pnpm-store",
+	}
 )
 
 // contentSecrets names the secrets in b (never the secret itself).

@@ -8,9 +8,12 @@ import (
 )
 
 // defaultExcludes never reach the app layer: tests, VCS data, host
-// dependencies, npm caches and logs, credentials.
+// dependencies, package manager caches, state and logs (yarn berry's
+// .yarn holds its cache, releases and install state; .pnp.* is
+// Plug'n'Play's), credentials.
 var defaultExcludes = []string{
 	".git", ".github", "node_modules", ".npm", ".npmrc", ".env", ".env.*",
+	".yarn", ".pnp.cjs", ".pnp.loader.mjs", ".pnpm-store",
 	"npm-debug.log*", "yarn-error.log*", "*.log",
 	"test", "tests", "__tests__", "**/*.test.js", "**/*.test.mjs", "**/*.test.cjs", "**/*.spec.js",
 	"coverage", ".nyc_output", "Dockerfile", ".dockerignore",
