@@ -517,6 +517,48 @@ func (m *Immutable) VerifySignature(
 	return fmt.Sprintf("verified %s: %d of %d signatures valid\nsignatures: %s (%s)\n", v.Ref, v.Valid, v.Total, v.Tag, v.SignatureDigest), nil
 }
 
+// VerifyRelease is the check before a deploy: is the image ref points at
+// now (a tag is resolved to its digest) signed with the key, with SLSA
+// provenance whose subject, source revision and bases match its release
+// record, an SBOM, and every gate passed? It returns one line per check
+// and YES, or fails naming the first thing that is wrong.
+// +cache="never"
+func (m *Immutable) VerifyRelease(
+	ctx context.Context,
+	// Image to check: repo:tag or repo@sha256:….
+	ref string,
+	// Public key PEM (cosign.pub) the release was signed with.
+	key *dagger.File,
+	// The registry as a service (see release).
+	// +optional
+	registryService *dagger.Service,
+	// +optional
+	username string,
+	// +optional
+	password *dagger.Secret,
+	// +optional
+	insecure bool,
+) (string, error) {
+	pub, err := key.Contents(ctx)
+	if err != nil {
+		return "", err
+	}
+	po, err := registryOptions(ctx, repoOf(ref), registryService, username, password, insecure, "v")
+	if err != nil {
+		return "", err
+	}
+	c, err := pipeline.VerifyRelease(ctx, ref, []byte(pub), po)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	c.Format(&b)
+	if err := c.Err(); err != nil {
+		return "", fmt.Errorf("%s%w", b.String(), err)
+	}
+	return b.String(), nil
+}
+
 // Releases lists the published versions, newest first, with digests and
 // dates, and where each floating tag points.
 // +cache="never"
@@ -544,7 +586,7 @@ func (m *Immutable) Releases(
 	if err != nil {
 		return "", err
 	}
-	h, err := publish.Releases(ctx, registry, po)
+	h, err := pipeline.Releases(ctx, registry, po)
 	if err != nil {
 		return "", err
 	}

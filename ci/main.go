@@ -42,6 +42,7 @@ var verbs = map[string]verb{
 	"scan":             {cmdScan, "build, then scan the SBOM against an offline OSV advisory database"},
 	"sign":             {cmdSign, "sign a published image with a cosign-compatible signature (--key, $COSIGN_PASSWORD)"},
 	"verify-signature": {cmdVerifySignature, "check a published image's cosign signature against a public key"},
+	"verify-release":   {cmdVerifyRelease, "before a deploy: is the image a tag points at now signed, with matching provenance, an SBOM and every gate passed?"},
 	"prune":            {cmdPrune, "prune the engine cache (engine policy, --keep SIZE or --all)"},
 	"bench":            {cmdBench, "measure the pipeline against baselines from the same run (ratios)"},
 }

@@ -249,7 +249,7 @@ func cmdReleases(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := publish.Releases(ctx, rf.repo, po)
+	h, err := pipeline.Releases(ctx, rf.repo, po)
 	if err != nil {
 		return err
 	}

@@ -60,9 +60,12 @@ type ReleaseReport struct {
 	SBOMDigest string `json:"sbomDigest,omitempty"`
 	// Signature is the digest of the cosign signature image (set once it
 	// is pushed; "" when the release is not signed).
-	Signature string          `json:"signature,omitempty"`
-	Result    *publish.Result `json:"result,omitempty"`
-	Wall      time.Duration   `json:"wallNs"`
+	Signature string `json:"signature,omitempty"`
+	// Attestations are the OCI 1.1 referrers attached to the image (kind
+	// -> manifest digest), as in the release record.
+	Attestations map[string]string `json:"attestations,omitempty"`
+	Result       *publish.Result   `json:"result,omitempty"`
+	Wall         time.Duration     `json:"wallNs"`
 }
 
 // Release builds, gates and publishes: build, then the test stage, the
@@ -144,12 +147,15 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 		return r, &GateError{Gates: failed, Err: firstFailure(r.Gates)}
 	}
 
-	// The signature is made before publishing, so a bad key or registry
-	// blocks the release and the record can name the signature digest.
-	sig, err := newReleaseSignature(ctx, o, key, img.Digest)
+	// Every attachment (SBOMs, provenance, signature) is made before
+	// publishing, so a bad key or registry blocks the release and the
+	// record can name their digests; publish pushes them after the image
+	// and before any tag (BeforeTags).
+	ta := time.Now()
+	att, err := newReleaseAttachments(ctx, c, o, b, img, r.Gates, sg, key)
 	if err != nil {
-		r.Gates = append(r.Gates, gate("sign", 0, err))
-		return r, &GateError{Gates: []string{"sign"}, Err: err}
+		r.Gates = append(r.Gates, gate("attest", time.Since(ta), err))
+		return r, &GateError{Gates: []string{"attest"}, Err: err}
 	}
 	rec := publish.Record{
 		BaseDigests:     map[string]string{"runtime": b.Options.RuntimeBase, "builder": b.Options.BuilderBase},
@@ -159,37 +165,29 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 		Unpinned:        b.Labels[LabelUnpinned] == "true",
 		SBOMDigest:      sg.artifact.Digest.String(),
 		Scan:            sg.summary(),
-		Signature:       sig.digest(),
+		Signature:       att.signatures(),
+		Attestations:    att.record(),
 		Findings:        recordFindings(r.Tests.Findings),
 		Runtime:         runtimeRecord(b, img),
 	}
 	t2 := time.Now()
-	res, err := publish.Publish(ctx, o.Repo, img.Image, o.Build.Version, rec, o.Publish)
-	r.Gates = append(r.Gates, gate("publish", time.Since(t2), err))
+	po := o.Publish
+	var attached time.Duration
+	po.BeforeTags = func(ctx context.Context) error {
+		t := time.Now()
+		defer func() { attached = time.Since(t) }()
+		return att.push(ctx)
+	}
+	res, err := publish.Publish(ctx, o.Repo, img.Image, o.Build.Version, rec, po)
+	r.Gates = append(r.Gates, gate("publish", time.Since(t2)-attached, err))
 	if err != nil {
 		return r, fmt.Errorf("release: publish: %w", err)
 	}
 	r.Result = res
-
-	// The SBOM goes next to the image only once it is published, so a
-	// refused release leaves the registry unchanged. Its digest, known
-	// before pushing, is already in the record.
-	t3 := time.Now()
-	sd, err := AttachSBOM(ctx, o.Repo, img.Digest, sg.bom, o.Publish)
-	r.Gates = append(r.Gates, gate("sbom", time.Since(t3), err))
-	if err != nil {
-		return r, fmt.Errorf("release: %s was published but attaching its SBOM failed: %w", res.Ref, err)
-	}
-	r.SBOMDigest = sd
-	if sig != nil {
-		t4 := time.Now()
-		err := sig.push(ctx)
-		r.Gates = append(r.Gates, gate("sign", time.Since(t4), err))
-		if err != nil {
-			return r, fmt.Errorf("release: %s was published but pushing its signature failed: %w", res.Ref, err)
-		}
-		r.Signature = sig.digest()
-	}
+	r.Gates = append(r.Gates, att.gate(attached, res.AlreadyReleased))
+	r.SBOMDigest = sg.artifact.Digest.String()
+	r.Signature = att.signatures()
+	r.Attestations = att.record()
 	return r, nil
 }
 
@@ -247,6 +245,7 @@ func (r *ReleaseReport) Format(w io.Writer) {
 		tag, _ := sign.Tag(res.Digest)
 		fmt.Fprintf(w, "  signed:   %s:%s (%s)\n", r.Repo, tag, r.Signature)
 	}
+	formatAttestations(w, r.Attestations)
 	fmt.Fprintf(w, "  deploy:   %s\n", publish.DeployCommand(path.Base(r.Repo), res.Ref))
 	fmt.Fprintf(w, "  by tag:   %s\n", publish.DeployCommand(path.Base(r.Repo), r.Repo+":"+res.VersionTag))
 	fmt.Fprintf(w, "  took:     %s\n", r.Wall.Round(time.Millisecond))

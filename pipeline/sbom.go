@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"dagger/immutable/attest"
 	"dagger/immutable/publish"
 	"dagger/immutable/sbom"
 	"dagger/immutable/scan"
@@ -114,11 +115,20 @@ func AttachSBOM(ctx context.Context, repo, digest string, bom []byte, o publish.
 	return h.String(), nil
 }
 
-// FetchSBOM reads the SBOM attached to repo@digest.
+// FetchSBOM reads the CycloneDX SBOM attached to repo@digest: the OCI 1.1
+// referrer (referrers API or fallback tag), else the sha256-<hex>.sbom tag
+// of releases made before referrers.
 func FetchSBOM(ctx context.Context, repo, digest string, o publish.Options) ([]byte, error) {
 	r, ropts, err := publish.RemoteOptions(ctx, repo, o)
 	if err != nil {
 		return nil, err
+	}
+	a, err := attest.List(ctx, r, digest, ropts...)
+	if err != nil {
+		return nil, err
+	}
+	if refs := a.Of(attest.ArtifactCycloneDX); len(refs) > 0 {
+		return a.Fetch(refs[0], attest.ArtifactCycloneDX, ropts...)
 	}
 	return sbom.Fetch(ctx, r, digest, ropts...)
 }

@@ -67,14 +67,6 @@ func refOptions(ctx context.Context, ref string, o publish.Options) (name.Refere
 	return r, ropts, nil
 }
 
-// releaseSignature is the release's signing step: the signature is made
-// (and its digest known, for the record) before publishing and pushed
-// after. A nil *releaseSignature means the release is not signed.
-type releaseSignature struct {
-	sig   *sign.Signature
-	ropts []remote.Option
-}
-
 // signingKey loads o.SigningKey; nil when no key is given.
 func (o ReleaseOptions) signingKey() (crypto.Signer, error) {
 	if len(o.SigningKey) == 0 {
@@ -85,37 +77,4 @@ func (o ReleaseOptions) signingKey() (crypto.Signer, error) {
 		return nil, fmt.Errorf("release: signing key: %w", err)
 	}
 	return key, nil
-}
-
-// newReleaseSignature signs o.Repo@digest with key, extending the
-// signatures already in the registry; nil key gives nil.
-func newReleaseSignature(ctx context.Context, o ReleaseOptions, key crypto.Signer, digest string) (*releaseSignature, error) {
-	if key == nil {
-		return nil, nil
-	}
-	r, ropts, err := publish.RemoteOptions(ctx, o.Repo, o.Publish)
-	if err != nil {
-		return nil, err
-	}
-	s, err := sign.New(ctx, r, digest, key, ropts...)
-	if err != nil {
-		return nil, err
-	}
-	return &releaseSignature{sig: s, ropts: ropts}, nil
-}
-
-// digest is the signature image's digest, "" when not signing.
-func (s *releaseSignature) digest() string {
-	if s == nil {
-		return ""
-	}
-	return s.sig.Digest.String()
-}
-
-// push writes the signature; a no-op when not signing.
-func (s *releaseSignature) push(ctx context.Context) error {
-	if s == nil {
-		return nil
-	}
-	return s.sig.Push(ctx, s.ropts...)
 }

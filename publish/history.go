@@ -40,6 +40,10 @@ type Release struct {
 	// (sha256-<hex>.sig) for Digest, whoever made it. It is not verified:
 	// `verify-signature` checks it against a key.
 	Signed bool
+	// Attestations name what is attached to Digest ("provenance",
+	// "sbom:cyclonedx", …; see package attest). Releases does not fill
+	// it; pipeline.Releases does. nil means not listed.
+	Attestations []string
 }
 
 // Floating is where a floating tag points.
@@ -183,7 +187,15 @@ func (h *History) Tag(tag string) string {
 func (h *History) Format(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "RELEASES of %s\n", h.Repo)
-	fmt.Fprintln(tw, "VERSION\tTAG\tDIGEST\tSIGNED\tRELEASED")
+	listed := false
+	for _, r := range h.Releases {
+		listed = listed || r.Attestations != nil
+	}
+	if listed {
+		fmt.Fprintln(tw, "VERSION\tTAG\tDIGEST\tSIGNED\tRELEASED\tATTESTATIONS")
+	} else {
+		fmt.Fprintln(tw, "VERSION\tTAG\tDIGEST\tSIGNED\tRELEASED")
+	}
 	for _, r := range h.Releases {
 		signed := "no"
 		if r.Signed {
@@ -195,6 +207,14 @@ func (h *History) Format(w io.Writer) error {
 		}
 		if r.Record == nil {
 			when += " (no release record)"
+		}
+		if listed {
+			att := strings.Join(r.Attestations, ",")
+			if att == "" {
+				att = "none"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Version, r.Tag, r.Digest, signed, when, att)
+			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Version, r.Tag, r.Digest, signed, when)
 	}

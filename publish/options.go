@@ -57,6 +57,15 @@ type Options struct {
 	// and rollbacks on this host. "" means DefaultLockDir().
 	LockDir string
 
+	// BeforeTags runs once Publish has written and verified the image by
+	// digest and before it writes the record or any tag, under the
+	// repository lock: a release pushes its attachments (SBOM, provenance,
+	// signatures) there, so no version tag ever points at an image without
+	// them. An error stops the publish with no tag changed. It does not run
+	// when the version is already completely released. The default (nil)
+	// does nothing.
+	BeforeTags func(ctx context.Context) error
+
 	// remote is a test seam: extra go-containerregistry options.
 	remote []remote.Option
 }

@@ -180,6 +180,11 @@ func Publish(ctx context.Context, repo string, img v1.Image, version string, rec
 	if err != nil {
 		return nil, fmt.Errorf("%w (no tags were changed)", err)
 	}
+	if o.BeforeTags != nil {
+		if err := o.BeforeTags(ctx); err != nil {
+			return nil, fmt.Errorf("publishing %s: %w (no tags were changed)", version, err)
+		}
+	}
 	rm, err := c.writeRecord(rec)
 	if err != nil {
 		return nil, fmt.Errorf("%w (no tags were changed)", err)

@@ -68,6 +68,11 @@ type Record struct {
 	// (CycloneDX JSON, tagged sha256-<hex>.sbom next to the image; see
 	// package sbom), "" when none was attached.
 	SBOMDigest string `json:"sbomDigest,omitempty"`
+	// Attestations maps each OCI 1.1 referrer the release attached to the
+	// image to its manifest digest: "provenance", "sbom:cyclonedx",
+	// "sbom:spdx", "signature", and cosign's "cosign:att" image (see
+	// package attest). nil in records made before they existed.
+	Attestations map[string]string `json:"attestations,omitempty"`
 	// Scan summarizes the vulnerability scan gate; nil when no scan ran.
 	Scan *ScanSummary `json:"scan,omitempty"`
 	// Signature is the manifest digest of the cosign signature image
@@ -83,6 +88,10 @@ type Record struct {
 	// arguments, environment, user, working directory, ports and the
 	// directories the app may write. nil in records made before it existed.
 	Runtime *Runtime `json:"runtime,omitempty"`
+	// Inputs identify what decided the image and the gates (see Inputs): a
+	// re-release with the same key may reuse this record's gate results
+	// instead of running them again. nil in records made before it existed.
+	Inputs *Inputs `json:"inputs,omitempty"`
 	// Created is when the record was made (not the image's creation time).
 	Created time.Time `json:"created"`
 }
