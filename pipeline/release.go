@@ -64,8 +64,11 @@ type ReleaseReport struct {
 	// Attestations are the OCI 1.1 referrers attached to the image (kind
 	// -> manifest digest), as in the release record.
 	Attestations map[string]string `json:"attestations,omitempty"`
-	Result       *publish.Result   `json:"result,omitempty"`
-	Wall         time.Duration     `json:"wallNs"`
+	// Inputs says whether the gates ran or an earlier release's results
+	// stand for them, and why.
+	Inputs *InputsReport   `json:"inputs,omitempty"`
+	Result *publish.Result `json:"result,omitempty"`
+	Wall   time.Duration   `json:"wallNs"`
 }
 
 // Release builds, gates and publishes: build, then the test stage, the
@@ -91,9 +94,15 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 	}
 	r := &ReleaseReport{Version: o.Build.Version, Repo: o.Repo}
 	defer func() { r.Wall = time.Since(start) }()
+	// An unchanged re-release (same version, digest and inputs) reuses the
+	// record's gate results instead of building and running them again.
+	in, reused := reuseRelease(ctx, c, o, key, r)
+	if reused {
+		return r, nil
+	}
 
 	t0 := time.Now()
-	b, err := BuildApp(ctx, c, o.Build)
+	b, err := buildApp(ctx, c, o.Build)
 	if err != nil {
 		r.Gates = append(r.Gates, gate("build", time.Since(t0), err))
 		return r, &GateError{Gates: []string{"build"}, Err: err}
@@ -169,6 +178,7 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 		Attestations:    att.record(),
 		Findings:        recordFindings(r.Tests.Findings),
 		Runtime:         runtimeRecord(b, img),
+		Inputs:          in,
 	}
 	t2 := time.Now()
 	po := o.Publish
@@ -196,6 +206,9 @@ func (r *ReleaseReport) Format(w io.Writer) {
 	fmt.Fprintf(w, "release %s -> %s\n", r.Version, r.Repo)
 	if r.Digest != "" {
 		fmt.Fprintf(w, "  digest: %s\n", r.Digest)
+	}
+	if r.Inputs != nil {
+		r.Inputs.Format(w)
 	}
 	fmt.Fprintln(w, "  gates:")
 	for _, g := range r.Gates {
