@@ -34,9 +34,9 @@ func TestBuildBadInputs(t *testing.T) {
 		{"lockfile out of sync", func(t *testing.T, dir string, o *pipeline.BuildOptions) {
 			replaceIn(t, filepath.Join(dir, "package.json"), `"ms": "2.1.3"`, `"ms": "2.1.3", "left-pad": "1.3.0"`)
 		}, "dependencies.left-pad (1.3.0) is missing from the lockfile"},
-		{"yarn project", func(t *testing.T, dir string, o *pipeline.BuildOptions) {
-			os.WriteFile(filepath.Join(dir, "yarn.lock"), []byte("# yarn\n"), 0o644)
-		}, "only npm projects are supported"},
+		{"two lockfiles", func(t *testing.T, dir string, o *pipeline.BuildOptions) {
+			os.WriteFile(filepath.Join(dir, "yarn.lock"), []byte("# yarn lockfile v1\n"), 0o644)
+		}, "several lockfiles (package-lock.json, yarn.lock): keep the one of the package manager you use"},
 		{"engines mismatch", func(t *testing.T, dir string, o *pipeline.BuildOptions) {
 			replaceIn(t, filepath.Join(dir, "package.json"), `"node": ">=20"`, `"node": "^18"`)
 		}, `engines.node is "^18" but the base image has node`},
