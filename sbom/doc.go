@@ -3,13 +3,16 @@
 //
 // Generate lists:
 //
-//   - the npm production dependencies from the app's package-lock.json
-//     (lockfileVersion 2 or 3 "packages"; entries marked "dev": true are
-//     left out, "devOptional" and optional ones are kept because
-//     `npm ci --omit=dev` installs them): name, version,
+//   - the npm production dependencies from the app's lockfile, read by
+//     package lockfile (package-lock.json lockfileVersion 2 or 3, where
+//     entries marked "dev": true are left out and "devOptional" and
+//     optional ones kept because `npm ci --omit=dev` installs them;
+//     yarn.lock v1 and berry, pnpm-lock.yaml 9, where production is what
+//     package.json's dependencies and optionalDependencies reach): name, version,
 //     pkg:npm/<scope>/<name>@<version>, the integrity hash (SRI base64 to
-//     hex: SHA-512, SHA-384, SHA-256 or SHA-1) and the license the
-//     lockfile records;
+//     hex: SHA-512, SHA-384, SHA-256 or SHA-1; none for yarn berry, whose
+//     checksum is of its own zip) and the license package-lock.json
+//     records;
 //   - the base image's Debian packages from the image's dpkg status:
 //     /var/lib/dpkg/status.d/<pkg> stanzas (distroless layout, our
 //     runtime base) and /var/lib/dpkg/status (normal Debian images), only
