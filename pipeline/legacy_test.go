@@ -1,0 +1,73 @@
+package pipeline
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"dagger/immutable/internal/memregistry"
+	"dagger/immutable/publish"
+	"dagger/immutable/sbom"
+	"dagger/immutable/sign"
+)
+
+// TestLegacyAttachmentsReadable: an image attached the way releases did
+// before OCI 1.1 referrers (SBOM under sha256-<hex>.sbom, signature under
+// .sig, no referrers) stays readable: sbom --digest finds the SBOM,
+// verify-signature the signature, releases lists both, and verify-release
+// names the missing provenance.
+func TestLegacyAttachmentsReadable(t *testing.T) {
+	ctx := context.Background()
+	repo := memregistry.Start(t) + "/app"
+	d := memregistry.PushRandom(t, repo+":v1.0.0")
+	r, err := name.NewRepository(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bom := []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6"}`)
+	if _, err := sbom.Attach(ctx, r, d, bom); err != nil {
+		t.Fatal(err)
+	}
+	privPEM, pubPEM, err := sign.GenerateKeyPair(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := SignImage(ctx, repo+":v1.0.0", privPEM, nil, publish.Options{}); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := FetchSBOM(ctx, repo, d, publish.Options{})
+	if err != nil || string(got) != string(bom) {
+		t.Errorf("FetchSBOM(legacy) = %q, %v, want the .sbom tag's document", got, err)
+	}
+	if _, err := VerifySignature(ctx, repo+":v1.0.0", pubPEM, publish.Options{}); err != nil {
+		t.Errorf("VerifySignature(legacy) = %v", err)
+	}
+	h, err := Releases(ctx, repo, publish.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Releases) != 1 || strings.Join(h.Releases[0].Attestations, ",") != "signature,sbom(tag)" {
+		t.Errorf("Releases(legacy) = %+v, want signature and sbom(tag)", h.Releases)
+	}
+	var b strings.Builder
+	if err := h.Format(&b); err != nil || !strings.Contains(b.String(), "ATTESTATIONS") || !strings.Contains(b.String(), "signature,sbom(tag)") {
+		t.Errorf("History.Format = %q, %v", b.String(), err)
+	}
+	chk, err := VerifyRelease(ctx, repo+":v1.0.0", pubPEM, publish.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]Check{}
+	for _, c := range chk.Checks {
+		byName[c.Name] = c
+	}
+	if !byName["signature"].OK || !byName["sbom"].OK || byName["provenance"].OK || !strings.Contains(byName["provenance"].Detail, "no SLSA provenance attached") {
+		t.Errorf("VerifyRelease(legacy) checks = %+v", chk.Checks)
+	}
+	if chk.Err() == nil {
+		t.Error("VerifyRelease(legacy) passed without provenance or record")
+	}
+}
