@@ -84,4 +84,3 @@ func requiredVersion(gomod, mod string) (string, error) {
 	}
 	return "", fmt.Errorf("%s: no requirement on %s", gomod, mod)
 }
-
