@@ -29,14 +29,16 @@
 // else Options.Created, else the config's created time; the clock is never
 // read. The same image and lockfile give the same bytes.
 //
-// Attach and Fetch store and read the SBOM with cosign's tag convention: the
-// SBOM of repo@sha256:<hex> is the artifact tagged sha256-<hex>.sbom in the
-// same repository, an OCI image manifest (artifactType and single layer
-// application/vnd.cyclonedx+json, empty config). The tag convention was
-// chosen over OCI 1.1 referrers because it works on every registry, is what
-// `cosign download sbom` reads, and needs no referrers API or fallback index
-// tag. No subject field is set, so registries that support referrers do not
-// index it as one.
+// SPDX converts the same SBOM to an SPDX 2.3 document (same packages,
+// purls, hashes and declared licenses).
+//
+// Attach and Fetch store and read the SBOM with cosign's legacy tag
+// convention: the SBOM of repo@sha256:<hex> is the artifact tagged
+// sha256-<hex>.sbom in the same repository, an OCI image manifest
+// (artifactType and single layer application/vnd.cyclonedx+json, empty
+// config, no subject). Releases also attach both SBOMs as OCI 1.1
+// referrers of the image (package attest); the tag stays for releases made
+// before that and for tools that read it.
 //
 // The package does not import Dagger and needs no engine.
 package sbom
