@@ -182,6 +182,9 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 	}
 	t2 := time.Now()
 	po := o.Publish
+	// The runtime base's layers are mounted from its repository when it is
+	// in the registry published to: a new repository gets them for free.
+	po.MountFrom = append(append([]string(nil), po.MountFrom...), b.Options.RuntimeBase)
 	var attached time.Duration
 	po.BeforeTags = func(ctx context.Context) error {
 		t := time.Now()
@@ -248,7 +251,7 @@ func (r *ReleaseReport) Format(w io.Writer) {
 	for tag, why := range res.Kept {
 		fmt.Fprintf(w, "    %s %s\n", tag, why)
 	}
-	fmt.Fprintf(w, "  uploaded: %d bytes (%d blobs sent, %d already there)\n", res.BytesUploaded, res.BlobsUploaded, res.BlobsSkipped)
+	fmt.Fprintf(w, "  uploaded: %d bytes (%d blobs sent, %d already there, %d mounted)\n", res.BytesUploaded, res.BlobsUploaded, res.BlobsSkipped, res.BlobsMounted)
 	fmt.Fprintf(w, "  pinned:   %s\n", res.Ref)
 	if r.SBOMDigest != "" {
 		tag, _ := sbom.Tag(res.Digest)

@@ -9,21 +9,22 @@ import (
 
 // counter measures blob traffic by watching registry requests: bytes sent in
 // blob upload bodies, blobs committed, and blobs skipped because the registry
-// already had them (HEAD 200) or mounted them from another repository.
-// Manifest bytes are not counted.
+// already had them (HEAD 200), and blobs mounted from another repository
+// (POST with mount, 201). Manifest bytes are not counted.
 type counter struct {
 	bytes    atomic.Int64
 	uploaded atomic.Int64
 	skipped  atomic.Int64
+	mounted  atomic.Int64
 }
 
 type countSnapshot struct {
-	Bytes             int64
-	Uploaded, Skipped int
+	Bytes                      int64
+	Uploaded, Skipped, Mounted int
 }
 
 func (c *counter) snapshot() countSnapshot {
-	return countSnapshot{Bytes: c.bytes.Load(), Uploaded: int(c.uploaded.Load()), Skipped: int(c.skipped.Load())}
+	return countSnapshot{Bytes: c.bytes.Load(), Uploaded: int(c.uploaded.Load()), Skipped: int(c.skipped.Load()), Mounted: int(c.mounted.Load())}
 }
 
 func (c *counter) wrap(base http.RoundTripper) http.RoundTripper {
@@ -49,7 +50,7 @@ func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	case req.Method == http.MethodHead && strings.Contains(req.URL.Path, "/blobs/") && resp.StatusCode == http.StatusOK:
 		t.c.skipped.Add(1)
 	case req.Method == http.MethodPost && upload && req.URL.Query().Get("mount") != "" && resp.StatusCode == http.StatusCreated:
-		t.c.skipped.Add(1)
+		t.c.mounted.Add(1)
 	case req.Method == http.MethodPut && upload && resp.StatusCode == http.StatusCreated:
 		t.c.uploaded.Add(1)
 	}

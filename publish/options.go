@@ -66,6 +66,14 @@ type Options struct {
 	// does nothing.
 	BeforeTags func(ctx context.Context) error
 
+	// MountFrom are images (e.g. the runtime base,
+	// localhost:5000/immutable/node-runtime@sha256:…) that may share layers
+	// with the published image. A shared layer is mounted from that image's
+	// repository (a cross-repository blob mount: no bytes sent) when it is in
+	// the same registry as the repository published to. An image that cannot
+	// be read is skipped. The default (nil) mounts nothing.
+	MountFrom []string
+
 	// remote is a test seam: extra go-containerregistry options.
 	remote []remote.Option
 }

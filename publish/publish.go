@@ -41,8 +41,11 @@ type Result struct {
 	// 0 when the registry already had every blob.
 	BytesUploaded int64
 	// BlobsUploaded and BlobsSkipped count the image's blobs that were sent
-	// and that the registry already had (or mounted).
+	// and that the repository already had.
 	BlobsUploaded, BlobsSkipped int
+	// BlobsMounted counts the image's blobs mounted from another repository
+	// of the registry (see Options.MountFrom): not sent.
+	BlobsMounted int
 	// Record is the release or rollback record (for AlreadyReleased, the one
 	// stored in the registry). Zero when a rollback moved nothing.
 	Record Record
@@ -169,13 +172,13 @@ func Publish(ctx context.Context, repo string, img v1.Image, version string, rec
 	// Write: image by digest, verify, record by digest, then tags.
 	if cur == nil {
 		c.o.logf("publish: pushing %s", res.Ref)
-		if err := remote.Write(c.repo.Digest(digest.String()), img, c.opts...); err != nil {
+		if err := remote.Write(c.repo.Digest(digest.String()), c.mountable(img), c.opts...); err != nil {
 			return nil, fmt.Errorf("pushing %s: %w (no tags were changed)", res.Ref, err)
 		}
 	}
 	n := c.count.snapshot()
-	res.BytesUploaded, res.BlobsUploaded, res.BlobsSkipped = n.Bytes, n.Uploaded, n.Skipped
-	c.o.logf("publish: uploaded %d bytes in %d blobs, %d blobs already present", n.Bytes, n.Uploaded, n.Skipped)
+	res.BytesUploaded, res.BlobsUploaded, res.BlobsSkipped, res.BlobsMounted = n.Bytes, n.Uploaded, n.Skipped, n.Mounted
+	c.o.logf("publish: uploaded %d bytes in %d blobs, %d blobs already present, %d mounted", n.Bytes, n.Uploaded, n.Skipped, n.Mounted)
 	desc, err := c.verify(digest, raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w (no tags were changed)", err)
@@ -254,7 +257,7 @@ func (r *Result) Summary() string {
 		fmt.Fprintf(&b, "  kept:  %s %s\n", t, r.Kept[t])
 	}
 	if r.Kind == KindRelease && !r.AlreadyReleased {
-		fmt.Fprintf(&b, "  uploaded %d bytes in %d blobs (%d already present)\n", r.BytesUploaded, r.BlobsUploaded, r.BlobsSkipped)
+		fmt.Fprintf(&b, "  uploaded %d bytes in %d blobs (%d already present, %d mounted)\n", r.BytesUploaded, r.BlobsUploaded, r.BlobsSkipped, r.BlobsMounted)
 	}
 	if r.Record.Kind != "" {
 		fmt.Fprintf(&b, "  record: %s:%s\n", r.Repo, r.RecordTag)
