@@ -85,8 +85,10 @@ func releaseInputs(ctx context.Context, c *dagger.Client, o ReleaseOptions, key 
 
 // optionsDigest hashes the build options (every field but Dagger objects:
 // the source is its own input, a token or an npm registry service changes
-// no digest), the scan threshold and the signing key's public half.
+// no digest; the bases are their own parts), the scan threshold and the
+// signing key's public half.
 func optionsDigest(b BuildOptions, failOn string, key crypto.Signer) (string, error) {
+	b.RuntimeBase, b.BuilderBase = "", ""
 	v := map[string]any{"build": plainValue(reflect.ValueOf(b)), "failOn": failOn}
 	if key != nil {
 		pub, err := x509.MarshalPKIXPublicKey(key.Public())
