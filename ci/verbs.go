@@ -10,7 +10,6 @@ import (
 
 	"dagger.io/dagger"
 
-	"dagger/immutable/bench"
 	"dagger/immutable/pipeline"
 	"dagger/immutable/provision"
 	"dagger/immutable/publish"
@@ -307,19 +306,4 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
-}
-
-func cmdBench(ctx context.Context, args []string) error {
-	var bf buildFlags
-	if err := parse("bench", args, &bf, nil, nil); err != nil {
-		return err
-	}
-	return withBuild(ctx, &bf, func(s *session, o pipeline.BuildOptions) error {
-		rows, err := bench.Run(ctx, s.c, o, bf.source, s.workDir)
-		if err != nil {
-			return err
-		}
-		bench.Format(os.Stdout, rows)
-		return nil
-	})
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"dagger.io/dagger"
@@ -47,16 +48,7 @@ func BuildAndTest(ctx context.Context, c *dagger.Client, o BuildOptions, workDir
 // from image, and their Waited says how long that took.
 func runTests(ctx context.Context, c *dagger.Client, b *Build, image imageFunc) *TestReport {
 	var findings []checks.Finding // written by the checks job only
-	jobs := []job{
-		{"unit", false, func(ctx context.Context, _ *Image) (string, error) { return npmScript(ctx, b, "test") }},
-		{"lint", false, func(ctx context.Context, _ *Image) (string, error) { return npmScript(ctx, b, "lint") }},
-		{"smoke", true, func(ctx context.Context, img *Image) (string, error) { return smokeJob(ctx, c, b, img) }},
-		{"checks", true, func(_ context.Context, img *Image) (string, error) {
-			var err error
-			findings, err = Checks(b, img)
-			return "", err
-		}},
-	}
+	jobs := testJobs(c, b, &findings)
 	report := &TestReport{Jobs: make([]JobResult, len(jobs))}
 	start := time.Now()
 	var g errgroup.Group
@@ -70,6 +62,37 @@ func runTests(ctx context.Context, c *dagger.Client, b *Build, image imageFunc) 
 	report.Wall = time.Since(start)
 	report.Findings = findings
 	return report
+}
+
+// testJobs are the test stage's jobs; the checks job writes its findings
+// to *findings.
+func testJobs(c *dagger.Client, b *Build, findings *[]checks.Finding) []job {
+	return []job{
+		{"unit", false, func(ctx context.Context, _ *Image) (string, error) { return npmScript(ctx, b, "test") }},
+		{"lint", false, func(ctx context.Context, _ *Image) (string, error) { return npmScript(ctx, b, "lint") }},
+		{"smoke", true, func(ctx context.Context, img *Image) (string, error) { return smokeJob(ctx, c, b, img) }},
+		{"checks", true, func(_ context.Context, img *Image) (string, error) {
+			var err error
+			*findings, err = Checks(b, img)
+			return "", err
+		}},
+	}
+}
+
+// TestJobNames are the test stage's jobs, in report order.
+var TestJobNames = []string{"unit", "lint", "smoke", "checks"}
+
+// TestJob runs one job of the test stage alone (name is one of
+// TestJobNames), e.g. to compare the concurrent stage with its jobs run one
+// by one.
+func TestJob(ctx context.Context, c *dagger.Client, b *Build, img *Image, name string) (JobResult, error) {
+	var findings []checks.Finding
+	for _, j := range testJobs(c, b, &findings) {
+		if j.name == name {
+			return runJob(ctx, j, ready(img)), nil
+		}
+	}
+	return JobResult{}, fmt.Errorf("no test job %q (want one of %v)", name, TestJobNames)
 }
 
 // runJob runs one job, first waiting for the image if it needs it.
