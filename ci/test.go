@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 
 	"dagger/immutable/internal/testenv"
@@ -54,17 +53,22 @@ func cmdTest(ctx context.Context, args []string) error {
 	return err
 }
 
-// printSummary prints the reliability suite's summary lines, sorted, if
-// any test wrote one.
+// printSummary prints the guarantees: one line per category whose test
+// passed, then the categories whose test failed (their figures are not
+// shown) and those that did not report at all.
 func printSummary(path string) {
-	b, err := os.ReadFile(path)
-	if err != nil || len(b) == 0 {
+	r, err := testenv.ReadSummary(path)
+	if err != nil {
 		return
 	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	sort.Strings(lines)
 	fmt.Println("==> guarantees")
-	for _, l := range lines {
+	for _, l := range r.Passed {
 		fmt.Println("    " + l)
+	}
+	if len(r.Failed) > 0 {
+		fmt.Printf("    FAILED, not shown: %s\n", strings.Join(r.Failed, ", "))
+	}
+	if len(r.Missing) > 0 {
+		fmt.Printf("    did not report: %s\n", strings.Join(r.Missing, ", "))
 	}
 }
