@@ -66,6 +66,9 @@ func lockRepo(ctx context.Context, dir, repo string, o Options) (*repoLock, erro
 
 // lock takes the host lock of c's repository.
 func (c *client) lock(ctx context.Context) (*repoLock, error) {
+	if c.o.noLock {
+		return &repoLock{}, nil
+	}
 	dir := c.o.LockDir
 	if dir == "" {
 		dir = DefaultLockDir()
@@ -74,4 +77,8 @@ func (c *client) lock(ctx context.Context) (*repoLock, error) {
 }
 
 // unlock releases the lock.
-func (l *repoLock) unlock() { l.f.Close() }
+func (l *repoLock) unlock() {
+	if l.f != nil {
+		l.f.Close()
+	}
+}

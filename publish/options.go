@@ -76,6 +76,10 @@ type Options struct {
 
 	// remote is a test seam: extra go-containerregistry options.
 	remote []remote.Option
+	// noLock and afterPlan are test seams for the lock's negative control:
+	// publish without the host lock, and pause once the plan is made.
+	noLock    bool
+	afterPlan func(version string)
 }
 
 // prefix returns the effective tag prefix.

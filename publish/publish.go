@@ -168,6 +168,9 @@ func Publish(ctx context.Context, repo string, img v1.Image, version string, rec
 	}
 	res.Record = rec
 	c.o.logf("publish: plan %s -> %s; tags %s; floating %s", version, digest, versionTag, describeMoves(res.Moved, res.Kept))
+	if o.afterPlan != nil {
+		o.afterPlan(version)
+	}
 
 	// Write: image by digest, verify, record by digest, then tags.
 	if cur == nil {
