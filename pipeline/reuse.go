@@ -31,14 +31,16 @@ type InputsReport struct {
 
 // Format writes the one-line summary.
 func (in *InputsReport) Format(w io.Writer) {
+	if in.Reused { // Why names the key
+		fmt.Fprintf(w, "  inputs: %s\n", in.Why)
+		fmt.Fprintf(w, "  gates below are from %s\n", in.Record)
+		return
+	}
 	key := "unknown"
 	if in.Key != "" {
 		key = shortKey(in.Key)
 	}
 	fmt.Fprintf(w, "  inputs: key %s: %s\n", key, in.Why)
-	if in.Reused {
-		fmt.Fprintf(w, "  gates below are from %s\n", in.Record)
-	}
 }
 
 func shortKey(k string) string {
