@@ -28,6 +28,9 @@ type JobResult struct {
 	// Waited is how long the job waited for the image before it ran (when
 	// the image was still being made as the stage started).
 	Waited time.Duration `json:"waitedNs,omitempty"`
+	// Began is when the job started its work, after any wait: a job that
+	// began before the image jobs did ran while the image was being made.
+	Began time.Time `json:"-"`
 	// Detail is the reason for a skip or the tail of a failure's output.
 	Detail string `json:"detail,omitempty"`
 }

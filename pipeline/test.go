@@ -110,6 +110,7 @@ func runJob(ctx context.Context, j job, image imageFunc) JobResult {
 		}
 	}
 	t0 := time.Now()
+	res.Began = t0
 	skip, err := j.run(ctx, img)
 	res.Duration = time.Since(t0)
 	switch {

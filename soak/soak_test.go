@@ -22,6 +22,21 @@ import (
 // defaultCycles is the number of release cycles without IMMUTABLE_SOAK_CYCLES.
 const defaultCycles = 20
 
+// Bounds the soak asserts: a leak shows as growth that keeps up with the
+// cycles. Each is a few times what healthy full runs measured on the
+// 2-core reference machine (RSS 0.4–0.66 GB, +26 MB over 20 cycles; about
+// 0.2 GB of state per cycle before the engine's GC, less after).
+const (
+	// maxRSS bounds the engine's resident memory after any cycle.
+	maxRSS = 2 << 30
+	// maxRSSGrowth bounds the engine's RSS after the soak over before it.
+	maxRSSGrowth = 512 << 20
+	// maxStateGrowthPerCycle bounds the growth of the engine's state
+	// directory per cycle, measured after pruning back to the cache size
+	// before the soak.
+	maxStateGrowthPerCycle = 500e6
+)
+
 // TestSoak releases the fixture again and again, each time with a changed
 // greeting (a new digest), as versions 1.0.0, 1.0.1, …: every release must
 // publish and move latest. It reports the engine's RSS and state size
@@ -53,6 +68,7 @@ func TestSoak(t *testing.T) {
 	run := time.Now().UnixNano() // a new source every run, not just every cycle
 	start := time.Now()
 	seen := map[string]int{}
+	rssMax := rss0
 	for i := range cycles {
 		dir := fixtureCopy(t, fmt.Sprintf("Hello from soak %d cycle %d", run, i))
 		version := fmt.Sprintf("1.0.%d", i)
@@ -74,7 +90,12 @@ func TestSoak(t *testing.T) {
 		if r.Result.AlreadyReleased || !slices.Contains(r.Result.Moved, publish.LatestTag) {
 			t.Fatalf("cycle %d: released = %v, moved %v; want a new release moving latest", i, !r.Result.AlreadyReleased, r.Result.Moved)
 		}
-		t.Logf("cycle %2d: %s %s in %s, engine RSS %d MB", i, version, r.Digest[:19], r.Wall.Round(time.Second), engineRSS(t)>>20)
+		rss := engineRSS(t)
+		rssMax = max(rssMax, rss)
+		t.Logf("cycle %2d: %s %s in %s, engine RSS %d MB", i, version, r.Digest[:19], r.Wall.Round(time.Second), rss>>20)
+		if rss > maxRSS {
+			t.Errorf("cycle %d: engine RSS %d MB > %d MB", i, rss>>20, maxRSS>>20)
+		}
 	}
 	wall := time.Since(start)
 	rc.Close()
@@ -99,6 +120,13 @@ func TestSoak(t *testing.T) {
 	if cache2 >= cache1 && cache1 > cache0 {
 		t.Errorf("prune reclaimed nothing: cache %d -> %d bytes", cache1, cache2)
 	}
+	state2 := stateBytes(t)
+	if rss1-rss0 > maxRSSGrowth {
+		t.Errorf("engine RSS grew %d MB over the soak (%d -> %d MB), more than %d MB", (rss1-rss0)>>20, rss0>>20, rss1>>20, maxRSSGrowth>>20)
+	}
+	if per := (state2 - state0) / int64(cycles); per > maxStateGrowthPerCycle {
+		t.Errorf("engine state grew %s per cycle after pruning (%s -> %s), more than %s", gb(per), gb(state0), gb(state2), gb(maxStateGrowthPerCycle))
+	}
 	cache := c.Engine().LocalCache()
 	maxUsed, err := cache.MaxUsedSpace(ctx)
 	if err != nil {
@@ -108,9 +136,9 @@ func TestSoak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testenv.Summary(t, "soak", "%d releases in %s (%s/cycle); engine RSS %d -> %d MB; state dir %s -> %s; cache %s -> %s, pruned to %s (%s reclaimed; the engine's own GC keeps it under %s with %s free)",
-		cycles, wall.Round(time.Second), (wall / time.Duration(cycles)).Round(time.Second), rss0>>20, rss1>>20,
-		gb(state0), gb(state1), gb(int64(cache0)), gb(int64(cache1)), gb(int64(cache2)), gb(int64(cache1-cache2)), gb(int64(maxUsed)), gb(int64(minFree)))
+	testenv.Summary(t, "soak", "%d releases in %s (%s/cycle); engine RSS %d -> %d MB (max %d; bounds %d MB, +%d MB); state dir %s -> %s, %s after pruning (bound +%s/cycle); cache %s -> %s, pruned to %s (%s reclaimed; the engine's own GC keeps it under %s with %s free)",
+		cycles, wall.Round(time.Second), (wall / time.Duration(cycles)).Round(time.Second), rss0>>20, rss1>>20, rssMax>>20, maxRSS>>20, maxRSSGrowth>>20,
+		gb(state0), gb(state1), gb(state2), gb(maxStateGrowthPerCycle), gb(int64(cache0)), gb(int64(cache1)), gb(int64(cache2)), gb(int64(cache1-cache2)), gb(int64(maxUsed)), gb(int64(minFree)))
 }
 
 // fixtureCopy copies fixtures/app and changes its
