@@ -68,6 +68,7 @@ func (r Immutable) MarshalJSON() ([]byte, error) {
 		Revision          string
 		SourceURL         string
 		SourceDateEpoch   int
+		GitRef            *dagger.GitRef
 		Entrypoint        string
 		Port              int
 		NpmToken          *dagger.Secret
@@ -91,6 +92,7 @@ func (r Immutable) MarshalJSON() ([]byte, error) {
 	concrete.Revision = r.Revision
 	concrete.SourceURL = r.SourceURL
 	concrete.SourceDateEpoch = r.SourceDateEpoch
+	concrete.GitRef = r.GitRef
 	concrete.Entrypoint = r.Entrypoint
 	concrete.Port = r.Port
 	concrete.NpmToken = r.NpmToken
@@ -118,6 +120,7 @@ func (r *Immutable) UnmarshalJSON(bs []byte) error {
 		Revision          string
 		SourceURL         string
 		SourceDateEpoch   int
+		GitRef            *dagger.GitRef
 		Entrypoint        string
 		Port              int
 		NpmToken          *dagger.Secret
@@ -145,6 +148,7 @@ func (r *Immutable) UnmarshalJSON(bs []byte) error {
 	r.Revision = concrete.Revision
 	r.SourceURL = concrete.SourceURL
 	r.SourceDateEpoch = concrete.SourceDateEpoch
+	r.GitRef = concrete.GitRef
 	r.Entrypoint = concrete.Entrypoint
 	r.Port = concrete.Port
 	r.NpmToken = concrete.NpmToken
@@ -785,6 +789,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sourceDateEpoch", err))
 				}
 			}
+			var gitRef *dagger.GitRef
+			if inputArgs["gitRef"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["gitRef"]), &gitRef)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg gitRef", err))
+				}
+			}
 			var entrypoint string
 			if inputArgs["entrypoint"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["entrypoint"]), &entrypoint)
@@ -890,7 +901,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg skipSmoke", err))
 				}
 			}
-			return New(source, runtimeBase, builderBase, allowUnpinnedBase, revision, sourceUrl, sourceDateEpoch, entrypoint, port, npmToken, npmRegistry, npmRegistryHost, env, arg, writableDir, worker, probe, versionPath, smokeEnv, smokeTimeout, smokeUptime, skipSmoke), nil
+			return New(source, runtimeBase, builderBase, allowUnpinnedBase, revision, sourceUrl, sourceDateEpoch, gitRef, entrypoint, port, npmToken, npmRegistry, npmRegistryHost, env, arg, writableDir, worker, probe, versionPath, smokeEnv, smokeTimeout, smokeUptime, skipSmoke), nil
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

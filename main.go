@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	lib "dagger.io/dagger"
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -45,6 +44,8 @@ type Immutable struct {
 	SourceURL string
 	// +private
 	SourceDateEpoch int
+	// +private
+	GitRef *dagger.GitRef
 	// +private
 	Entrypoint string
 	// +private
@@ -95,19 +96,27 @@ func New(
 	// Accept bases given by tag; the image is labelled unpinned.
 	// +optional
 	allowUnpinnedBase bool,
-	// Source revision for the org.opencontainers.image.revision label,
-	// e.g. $(git rev-parse HEAD).
+	// Source revision for the org.opencontainers.image.revision label.
+	// Default: the HEAD commit of gitRef, as `go run ./ci` reads it, else
+	// "unknown".
 	// +optional
-	// +default="unknown"
 	revision string,
 	// org.opencontainers.image.source label.
 	// +optional
 	sourceUrl string,
-	// SOURCE_DATE_EPOCH in seconds: every timestamp in the image, e.g.
-	// $(git log -1 --format=%ct). Default 1704067200 (2024-01-01T00:00:00Z).
+	// SOURCE_DATE_EPOCH in seconds: every timestamp in the image. Default
+	// (-1): the commit time of gitRef's HEAD, as `go run ./ci` reads it,
+	// else 1704067200 (2024-01-01T00:00:00Z).
 	// +optional
-	// +default=1704067200
+	// +default=-1
 	sourceDateEpoch int,
+	// The git checkout whose HEAD gives the default revision and source
+	// date epoch. Default: the checkout this module is called from, so
+	// `dagger call` and `go run ./ci` give the same digest. When another
+	// module installs this one, pass revision and sourceDateEpoch.
+	// +optional
+	// +defaultPath="/"
+	gitRef *dagger.GitRef,
 	// File node runs. Default: package.json main, or a "node <file>" start script.
 	// +optional
 	entrypoint string,
@@ -175,7 +184,7 @@ func New(
 	return &Immutable{
 		Source: source, RuntimeBase: runtimeBase, BuilderBase: builderBase,
 		AllowUnpinnedBase: allowUnpinnedBase, Revision: revision, SourceURL: sourceUrl,
-		SourceDateEpoch: sourceDateEpoch, Entrypoint: entrypoint, Port: port,
+		SourceDateEpoch: sourceDateEpoch, GitRef: gitRef, Entrypoint: entrypoint, Port: port,
 		NpmToken: npmToken, NpmRegistry: npmRegistry, NpmRegistryHost: npmRegistryHost,
 		Env: env, Arg: arg, WritableDir: writableDir, Worker: worker,
 		Probe: probe, VersionPath: versionPath, SmokeEnv: smokeEnv,
@@ -692,15 +701,19 @@ func (m *Immutable) options(ctx context.Context, s *session, version string) (pi
 		}
 		npmRegistry = s.c.LoadServiceFromID(lib.ServiceID(id))
 	}
+	rev, epoch, err := m.checkout(ctx, s)
+	if err != nil {
+		return pipeline.BuildOptions{}, err
+	}
 	o := pipeline.BuildOptions{
 		Source:            s.c.LoadDirectoryFromID(lib.DirectoryID(id)),
 		RuntimeBase:       m.RuntimeBase,
 		BuilderBase:       m.BuilderBase,
 		AllowUnpinnedBase: m.AllowUnpinnedBase,
 		Version:           version,
-		Revision:          m.Revision,
+		Revision:          rev,
 		SourceURL:         m.SourceURL,
-		Epoch:             time.Unix(int64(m.SourceDateEpoch), 0).UTC(),
+		Epoch:             epoch,
 		Entrypoint:        m.Entrypoint,
 		Port:              m.Port,
 		NpmToken:          npmToken,

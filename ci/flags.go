@@ -5,9 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"dagger.io/dagger"
@@ -66,7 +64,7 @@ func (f *buildFlags) options(c *dagger.Client) (pipeline.BuildOptions, error) {
 	}
 	rev := f.revision
 	if rev == "" {
-		rev = gitRevision(src)
+		rev = repro.GitRevision(src)
 	}
 	token, err := npmToken(c, f.npm.token)
 	if err != nil {
@@ -92,15 +90,6 @@ func (f *buildFlags) options(c *dagger.Client) (pipeline.BuildOptions, error) {
 		NpmRegistryHost:   f.npm.host,
 	}
 	return o, f.app.apply(&o)
-}
-
-// gitRevision is the HEAD commit of the repository holding dir, or "".
-func gitRevision(dir string) string {
-	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
 }
 
 // registryFlags configure registry access.

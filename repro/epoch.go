@@ -87,3 +87,15 @@ func gitEpoch(dir string) (time.Time, bool, error) {
 	}
 	return time.Unix(sec, 0).UTC(), true, nil
 }
+
+// GitRevision is the commit checked out (HEAD) in the repository holding
+// dir, or "" when there is none. With SourceDateEpoch it is the one rule
+// both doors use for defaults: `go run ./ci` on the source directory, the
+// Dagger module on its git context.
+func GitRevision(dir string) string {
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
