@@ -88,6 +88,13 @@ func Run(ctx context.Context, c *dagger.Client, o pipeline.BuildOptions, srcDir,
 	}
 	b := &bencher{ctx: ctx, c: c, o: o, dir: dir, workDir: workDir, opts: opts}
 	b.o.Source = b.source()
+	// Resolve the default bases once, as a build does: the seed Dockerfile
+	// needs the builder by digest.
+	first, err := pipeline.BuildApp(ctx, c, b.o)
+	if err != nil {
+		return nil, err
+	}
+	b.o.RuntimeBase, b.o.BuilderBase = first.Options.RuntimeBase, first.Options.BuilderBase
 	var figs []Figure
 	for _, step := range []func() ([]Figure, error){b.verify, b.warmRebuild, b.testStage, b.doors} {
 		f, err := step()
