@@ -23,6 +23,10 @@ type App struct {
 	License string
 	// Entrypoint is the file `node` runs, relative to the app directory.
 	Entrypoint string
+	// Start is the start script the entrypoint came from (its node flags
+	// and arguments go into the image), or nil when it came from
+	// --entrypoint or "main".
+	Start *StartCommand
 	// Module is "module" for ESM projects and "commonjs" otherwise.
 	Module string
 	// EnginesNode is package.json's engines.node range, or "".
@@ -88,6 +92,13 @@ func Inspect(files Files, entrypoint string) (*App, error) {
 	if pkg.Type == "module" {
 		app.Module = "module"
 	}
+	if entrypoint == "" {
+		// A start script says how the app runs in production, so it wins
+		// over "main" (often a library entry, or npm init's index.js).
+		if c := startCommand(app.Scripts); c != nil {
+			entrypoint, app.Start = c.File, c
+		}
+	}
 	entry, err := resolveEntrypoint(pkg, entrypoint)
 	if err != nil {
 		return nil, err
@@ -102,10 +113,7 @@ func resolveEntrypoint(pkg packageJSON, override string) (string, error) {
 		entry = pkg.Main
 	}
 	if entry == "" {
-		entry = startScriptFile(pkg.Scripts["start"])
-	}
-	if entry == "" {
-		return "", fmt.Errorf(`%w: cannot tell which file starts the app: set "main" in package.json, a "start" script of the form "node <file>", or pass --entrypoint <file>`, ErrEntrypoint)
+		return "", fmt.Errorf(`%w: cannot tell which file starts the app: set "main" in package.json, a "start" or "start:prod" script of the form "node <file>", or pass --entrypoint <file>`, ErrEntrypoint)
 	}
 	clean := path.Clean(strings.TrimPrefix(entry, "./"))
 	if path.IsAbs(clean) || strings.HasPrefix(clean, "..") {
@@ -114,14 +122,75 @@ func resolveEntrypoint(pkg packageJSON, override string) (string, error) {
 	return clean, nil
 }
 
-// startScriptFile returns <file> for a start script "node <file>" (flags
-// before the file are not supported) and "" for anything else.
-func startScriptFile(script string) string {
-	fields := strings.Fields(script)
-	if len(fields) != 2 || fields[0] != "node" || strings.HasPrefix(fields[1], "-") {
-		return ""
+// StartScripts are the scripts that start an app in production, in the
+// order they are tried: "start", then "start:prod" (NestJS and others keep
+// "start" for a dev server).
+var StartScripts = []string{"start", "start:prod"}
+
+// StartCommand is how a start script runs node: `node [flags] <file>
+// [args]`.
+type StartCommand struct {
+	// Script is the script's name, e.g. "start".
+	Script string
+	// NodeFlags are node's own options before the file, e.g.
+	// ["--enable-source-maps"] or ["-r", "dotenv/config"].
+	NodeFlags []string
+	// File is the file node runs.
+	File string
+	// Args are the arguments after the file.
+	Args []string
+}
+
+// startCommand returns the first of StartScripts that is a plain
+// `node [flags] <file> [args]` command (no shell syntax, no other tool),
+// or nil.
+func startCommand(scripts map[string]string) *StartCommand {
+	for _, name := range StartScripts {
+		if c := parseNodeCommand(scripts[name]); c != nil {
+			c.Script = name
+			return c
+		}
 	}
-	return fields[1]
+	return nil
+}
+
+// nodeFlagsWithValue are node options whose value is the next word.
+var nodeFlagsWithValue = map[string]bool{"-r": true, "--require": true, "--import": true, "--loader": true, "--experimental-loader": true, "--env-file": true, "--conditions": true, "-C": true, "--title": true}
+
+// parseNodeCommand parses `node [flags] <file> [args]`; anything with shell
+// syntax (&&, |, ;, quotes, $, env assignments) or another program is nil.
+func parseNodeCommand(script string) *StartCommand {
+	if strings.ContainsAny(script, "&|;<>$`'\"\\") {
+		return nil
+	}
+	fields := strings.Fields(script)
+	if len(fields) < 2 || fields[0] != "node" {
+		return nil
+	}
+	c := &StartCommand{}
+	i := 1
+	for ; i < len(fields) && strings.HasPrefix(fields[i], "-"); i++ {
+		switch f := fields[i]; {
+		case f == "-e" || f == "--eval" || f == "-p" || f == "--print" || f == "-":
+			return nil
+		case nodeFlagsWithValue[f]:
+			if i+1 >= len(fields) {
+				return nil
+			}
+			c.NodeFlags = append(c.NodeFlags, f, fields[i+1])
+			i++
+		default:
+			c.NodeFlags = append(c.NodeFlags, f)
+		}
+	}
+	if i >= len(fields) {
+		return nil
+	}
+	c.File = fields[i]
+	if len(fields) > i+1 {
+		c.Args = fields[i+1:]
+	}
+	return c
 }
 
 func orEmpty(m map[string]string) map[string]string {

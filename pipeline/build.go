@@ -246,7 +246,15 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 			WithEnvVariable("PORT", strconv.Itoa(o.Port)).
 			WithExposedPort(o.Port)
 	}
-	runtime = withRuntimeConfig(c, runtime.WithEntrypoint([]string{"node", app.Entrypoint}), o, env, dirs, described)
+	entrypoint := []string{"node", app.Entrypoint}
+	if app.Start != nil {
+		// The start script's node flags and arguments, as `npm start` runs it.
+		entrypoint = append(append([]string{"node"}, app.Start.NodeFlags...), app.Entrypoint)
+		if len(o.Args) == 0 {
+			o.Args = app.Start.Args
+		}
+	}
+	runtime = withRuntimeConfig(c, runtime.WithEntrypoint(entrypoint), o, env, dirs, described)
 	for _, k := range sortedKeys(labels) {
 		runtime = runtime.WithLabel(k, labels[k])
 	}
