@@ -12,11 +12,12 @@ require (
 	github.com/package-url/packageurl-go v0.1.7
 	github.com/sigstore/sigstore v1.10.11
 	github.com/ulikunitz/xz v0.5.15
-	go.opentelemetry.io/otel/sdk v1.43.0
 	golang.org/x/crypto v0.55.0
 	golang.org/x/sync v0.25.0
 	gopkg.in/yaml.v3 v3.0.1
 )
+
+require go.opentelemetry.io/otel/sdk v1.43.0
 
 require (
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect

@@ -57,28 +57,22 @@ func TestModuleMissingArgument(t *testing.T) {
 	}
 }
 
-// TestModuleReleaseMatchesCI: `dagger call release` and `go run ./ci
-// release` give the same digest for the same source and inputs, and the
-// consumer example module releases its own app through this one.
+// TestModuleReleaseMatchesCI: one checkout released through both doors
+// with no revision or epoch given (each door takes them from git HEAD by
+// the same rule) gives one digest: `go run ./ci release` into one
+// repository, `dagger call release` into another. Then `dagger call
+// release` of the same version into the CLI's repository is a no-op (no
+// tag moves, nothing refused as "already released with another digest").
+// The consumer example module releases its own app through this one.
 func TestModuleReleaseMatchesCI(t *testing.T) {
 	reg := testenv.Registry(t)
 	n := time.Now().UnixNano()
+	cliRepo, modRepo := fmt.Sprintf("%s/e2e-ci-%d", reg, n), fmt.Sprintf("%s/e2e-module-%d", reg, n)
 	// --env and --version-path: both doors write the same config and smoke
 	// test the fixture's /version the same way.
-	common := []string{"--revision", "e2e", "--source-date-epoch", "1704067200", "--version-path", "/version", "--env", "GREETING=both-doors"}
-	out, err := daggerCLI(t, append(append([]string{"-m", ".", "call"}, common...),
-		"release", "--version", "1.0.0", "--format", "json",
-		"--registry", fmt.Sprintf("%s/e2e-module-%d", reg, n), "--registry-service", "tcp://"+reg)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var viaModule struct{ Digest string }
-	if err := json.Unmarshal([]byte(out), &viaModule); err != nil || viaModule.Digest == "" {
-		t.Fatalf("module release output is not a report with a digest (%v):\n%s", err, out)
-	}
-
+	common := []string{"--version-path", "/version", "--env", "GREETING=both-doors"}
 	ci := exec.Command("go", append(append([]string{"run", "./ci", "release"}, common...),
-		"--version", "1.0.0", "--json", "--registry", fmt.Sprintf("%s/e2e-ci-%d", reg, n))...)
+		"--version", "1.0.0", "--json", "--registry", cliRepo)...)
 	ci.Dir = testenv.Root()
 	ci.Stderr = os.Stderr
 	ciOut, err := ci.Output()
@@ -86,11 +80,32 @@ func TestModuleReleaseMatchesCI(t *testing.T) {
 		t.Fatalf("go run ./ci release: %v", err)
 	}
 	var viaCI struct{ Digest string }
-	if err := json.Unmarshal(ciOut, &viaCI); err != nil {
-		t.Fatalf("ci release output: %v\n%s", err, ciOut)
+	if err := json.Unmarshal(ciOut, &viaCI); err != nil || viaCI.Digest == "" {
+		t.Fatalf("ci release output is not a report with a digest (%v):\n%s", err, ciOut)
 	}
-	if viaModule.Digest != viaCI.Digest {
-		t.Errorf("dagger call release digest %s != go run ./ci release digest %s", viaModule.Digest, viaCI.Digest)
+
+	module := func(repo string) string {
+		t.Helper()
+		out, err := daggerCLI(t, append(append([]string{"-m", ".", "call"}, common...),
+			"release", "--version", "1.0.0", "--format", "json", "--registry", repo, "--registry-service", "tcp://"+reg)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct{ Digest string }
+		if err := json.Unmarshal([]byte(out), &r); err != nil || r.Digest == "" {
+			t.Fatalf("module release output is not a report with a digest (%v):\n%s", err, out)
+		}
+		return r.Digest
+	}
+	if d := module(modRepo); d != viaCI.Digest {
+		t.Fatalf("dagger call release digest %s != go run ./ci release digest %s", d, viaCI.Digest)
+	}
+	before := testenv.Tags(t, cliRepo)
+	if d := module(cliRepo); d != viaCI.Digest {
+		t.Errorf("dagger call release into the CLI's repository gave %s, want %s", d, viaCI.Digest)
+	}
+	if after := testenv.Tags(t, cliRepo); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("dagger call release of a version go run ./ci released changed the tags:\nbefore %v\nafter  %v", before, after)
 	}
 
 	t.Run("consumer example", func(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 )
 
 // Retrieve the binding value, as type Immutable
-func (r *Binding) AsImmutable() *Immutable { // immutable (../../../../main.go:34:6)
+func (r *Binding) AsImmutable() *Immutable { // immutable (../../../../main.go:32:6)
 	q := r.query.Select("asImmutable")
 
 	return &Immutable{
@@ -19,7 +19,7 @@ func (r *Binding) AsImmutable() *Immutable { // immutable (../../../../main.go:3
 }
 
 // Create or update a binding of type Immutable in the environment
-func (r *Env) WithImmutableInput(name string, value *Immutable, description string) *Env { // immutable (../../../../main.go:34:6)
+func (r *Env) WithImmutableInput(name string, value *Immutable, description string) *Env { // immutable (../../../../main.go:32:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withImmutableInput")
 	q = q.Arg("name", name)
@@ -32,7 +32,7 @@ func (r *Env) WithImmutableInput(name string, value *Immutable, description stri
 }
 
 // Declare a desired Immutable output to be assigned in the environment
-func (r *Env) WithImmutableOutput(name string, description string) *Env { // immutable (../../../../main.go:34:6)
+func (r *Env) WithImmutableOutput(name string, description string) *Env { // immutable (../../../../main.go:32:6)
 	q := r.query.Select("withImmutableOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -43,7 +43,7 @@ func (r *Env) WithImmutableOutput(name string, description string) *Env { // imm
 }
 
 // Immutable builds, verifies and publishes one Node.js app.
-type Immutable struct { // immutable (../../../../main.go:34:6)
+type Immutable struct { // immutable (../../../../main.go:32:6)
 	query *querybuilder.Selection
 
 	id              *ID
@@ -54,6 +54,7 @@ type Immutable struct { // immutable (../../../../main.go:34:6)
 	sign            *string
 	test            *string
 	verify          *string
+	verifyRelease   *string
 	verifySignature *string
 }
 
@@ -70,11 +71,11 @@ type ImmutableBuildOpts struct {
 	//
 	//
 	// Default: "0.0.0-dev"
-	Version string // immutable (../../../../main.go:135:2)
+	Version string // immutable (../../../../main.go:201:2)
 }
 
 // Build builds the app into a normalized, reproducible runtime image.
-func (r *Immutable) Build(opts ...ImmutableBuildOpts) *Container { // immutable (../../../../main.go:130:1)
+func (r *Immutable) Build(opts ...ImmutableBuildOpts) *Container { // immutable (../../../../main.go:196:1)
 	q := r.query.Select("build")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `version` optional argument
@@ -144,68 +145,68 @@ type ImmutableReleaseOpts struct {
 	//
 	//
 	// Default: "localhost:5000/hello-immutable"
-	Registry string // immutable (../../../../main.go:221:2)
+	Registry string // immutable (../../../../main.go:286:2)
 	//
 	// The registry as a service, for a registry on the caller's localhost:
 	// --registry-service tcp://localhost:5000 (inside a function, localhost
 	// is the function's own container).
 	//
-	RegistryService *Service // immutable (../../../../main.go:226:2)
+	RegistryService *Service // immutable (../../../../main.go:291:2)
 	//
 	// Registry username.
 	//
-	Username string // immutable (../../../../main.go:229:2)
+	Username string // immutable (../../../../main.go:294:2)
 	//
 	// Registry password or token, e.g. env:REGISTRY_TOKEN.
 	//
-	Password *Secret // immutable (../../../../main.go:232:2)
+	Password *Secret // immutable (../../../../main.go:297:2)
 	//
 	// Plain HTTP to a registry other than localhost.
 	//
-	Insecure bool // immutable (../../../../main.go:235:2)
+	Insecure bool // immutable (../../../../main.go:300:2)
 	//
 	// Prefix of version and floating tags; "" gives 1.2.3, 1.2, 1.
 	//
 	//
 	// Default: "v"
-	TagPrefix string // immutable (../../../../main.go:239:2)
+	TagPrefix string // immutable (../../../../main.go:304:2)
 	//
 	// Output format: text or json (the release report).
 	//
 	//
 	// Default: "text"
-	Format string // immutable (../../../../main.go:243:2)
+	Format string // immutable (../../../../main.go:308:2)
 	//
 	// OSV advisory database for the scan gate: a directory of OSV JSON
 	// files (e.g. osv.dev's npm/all.zip unpacked). Default: the
 	// repository's fixtures/osv.
 	//
-	AdvisoryDb *Directory // immutable (../../../../main.go:249:2)
+	AdvisoryDb *Directory // immutable (../../../../main.go:314:2)
 	//
 	// Scan threshold: low, medium, high, critical, unknown (any finding)
 	// or none.
 	//
 	//
 	// Default: "high"
-	FailOn string // immutable (../../../../main.go:254:2)
+	FailOn string // immutable (../../../../main.go:319:2)
 	//
 	// Sign the published image with this private key (cosign.key from
 	// `cosign generate-key-pair`, or unencrypted PKCS#8/EC PEM), e.g.
 	// file:./cosign.key. Default: not signed.
 	//
-	SigningKey *Secret // immutable (../../../../main.go:259:2)
+	SigningKey *Secret // immutable (../../../../main.go:324:2)
 	//
 	// Password of the signing key (what cosign reads from
 	// COSIGN_PASSWORD), e.g. env:COSIGN_PASSWORD.
 	//
-	SigningPassword *Secret // immutable (../../../../main.go:263:2)
+	SigningPassword *Secret // immutable (../../../../main.go:328:2)
 }
 
 // Release builds the app, runs every gate (tests, lint, smoke test, image
 // checks, reproducibility) and, only if all pass, publishes the image with
 // semver tags: vX.Y.Z (immutable), vX.Y, vX and latest (never moved
 // backwards). Prints the pinned image@sha256 reference and deploy command.
-func (r *Immutable) Release(ctx context.Context, version string, opts ...ImmutableReleaseOpts) (string, error) { // immutable (../../../../main.go:214:1)
+func (r *Immutable) Release(ctx context.Context, version string, opts ...ImmutableReleaseOpts) (string, error) { // immutable (../../../../main.go:279:1)
 	if r.release != nil {
 		return *r.release, nil
 	}
@@ -271,28 +272,28 @@ type ImmutableReleasesOpts struct {
 	//
 	//
 	// Default: "localhost:5000/hello-immutable"
-	Registry string // immutable (../../../../main.go:472:2)
+	Registry string // immutable (../../../../main.go:579:2)
 	//
 	// The registry as a service (see release).
 	//
-	RegistryService *Service // immutable (../../../../main.go:475:2)
+	RegistryService *Service // immutable (../../../../main.go:582:2)
 
-	Username string // immutable (../../../../main.go:477:2)
+	Username string // immutable (../../../../main.go:584:2)
 
-	Password *Secret // immutable (../../../../main.go:479:2)
+	Password *Secret // immutable (../../../../main.go:586:2)
 
-	Insecure bool // immutable (../../../../main.go:481:2)
+	Insecure bool // immutable (../../../../main.go:588:2)
 	//
 	// Output format: text or json.
 	//
 	//
 	// Default: "text"
-	Format string // immutable (../../../../main.go:485:2)
+	Format string // immutable (../../../../main.go:592:2)
 }
 
 // Releases lists the published versions, newest first, with digests and
 // dates, and where each floating tag points.
-func (r *Immutable) Releases(ctx context.Context, opts ...ImmutableReleasesOpts) (string, error) { // immutable (../../../../main.go:467:1)
+func (r *Immutable) Releases(ctx context.Context, opts ...ImmutableReleasesOpts) (string, error) { // immutable (../../../../main.go:574:1)
 	if r.releases != nil {
 		return *r.releases, nil
 	}
@@ -334,29 +335,29 @@ func (r *Immutable) Releases(ctx context.Context, opts ...ImmutableReleasesOpts)
 type ImmutableRollbackOpts struct {
 
 	// Default: "localhost:5000/hello-immutable"
-	Registry string // immutable (../../../../main.go:515:2)
+	Registry string // immutable (../../../../main.go:622:2)
 	//
 	// The registry as a service (see release).
 	//
-	RegistryService *Service // immutable (../../../../main.go:518:2)
+	RegistryService *Service // immutable (../../../../main.go:625:2)
 
-	Username string // immutable (../../../../main.go:520:2)
+	Username string // immutable (../../../../main.go:627:2)
 
-	Password *Secret // immutable (../../../../main.go:522:2)
+	Password *Secret // immutable (../../../../main.go:629:2)
 
-	Insecure bool // immutable (../../../../main.go:524:2)
+	Insecure bool // immutable (../../../../main.go:631:2)
 	//
 	// Prefix of version and floating tags.
 	//
 	//
 	// Default: "v"
-	TagPrefix string // immutable (../../../../main.go:528:2)
+	TagPrefix string // immutable (../../../../main.go:635:2)
 }
 
 // Rollback moves the floating tags that point at a newer release of the
 // version's line back to an earlier release, and records it. The version
 // must have been released.
-func (r *Immutable) Rollback(ctx context.Context, to string, opts ...ImmutableRollbackOpts) (string, error) { // immutable (../../../../main.go:509:1)
+func (r *Immutable) Rollback(ctx context.Context, to string, opts ...ImmutableRollbackOpts) (string, error) { // immutable (../../../../main.go:616:1)
 	if r.rollback != nil {
 		return *r.rollback, nil
 	}
@@ -402,13 +403,13 @@ type ImmutableSbomOpts struct {
 	//
 	//
 	// Default: "0.0.0-dev"
-	Version string // immutable (../../../../main.go:306:2)
+	Version string // immutable (../../../../main.go:371:2)
 }
 
 // Sbom builds the app and returns the image's CycloneDX (1.6) JSON SBOM:
 // the npm production dependencies from package-lock.json and the base
 // image's Debian packages. The same image gives the same bytes.
-func (r *Immutable) Sbom(opts ...ImmutableSbomOpts) *File { // immutable (../../../../main.go:301:1)
+func (r *Immutable) Sbom(opts ...ImmutableSbomOpts) *File { // immutable (../../../../main.go:366:1)
 	q := r.query.Select("sbom")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `version` optional argument
@@ -429,31 +430,31 @@ type ImmutableScanOpts struct {
 	//
 	//
 	// Default: "0.0.0-dev"
-	Version string // immutable (../../../../main.go:337:2)
+	Version string // immutable (../../../../main.go:402:2)
 	//
 	// OSV advisory database: a directory of OSV JSON files. Default: the
 	// repository's fixtures/osv.
 	//
-	AdvisoryDb *Directory // immutable (../../../../main.go:342:2)
+	AdvisoryDb *Directory // immutable (../../../../main.go:407:2)
 	//
 	// Threshold: low, medium, high, critical, unknown (any finding) or none.
 	//
 	//
 	// Default: "high"
-	FailOn string // immutable (../../../../main.go:346:2)
+	FailOn string // immutable (../../../../main.go:411:2)
 	//
 	// Output format: text or json.
 	//
 	//
 	// Default: "text"
-	Format string // immutable (../../../../main.go:350:2)
+	Format string // immutable (../../../../main.go:415:2)
 }
 
 // Scan builds the app, generates its SBOM and matches it against an
 // offline OSV advisory database. Returns the findings (ID, package,
 // installed and fixed versions, severity); fails when one is at or above
 // the threshold.
-func (r *Immutable) Scan(ctx context.Context, opts ...ImmutableScanOpts) (string, error) { // immutable (../../../../main.go:332:1)
+func (r *Immutable) Scan(ctx context.Context, opts ...ImmutableScanOpts) (string, error) { // immutable (../../../../main.go:397:1)
 	if r.scan != nil {
 		return *r.scan, nil
 	}
@@ -489,17 +490,17 @@ type ImmutableSignOpts struct {
 	// Password of the key (cosign's COSIGN_PASSWORD), e.g.
 	// env:COSIGN_PASSWORD.
 	//
-	KeyPassword *Secret // immutable (../../../../main.go:403:2)
+	KeyPassword *Secret // immutable (../../../../main.go:468:2)
 	//
 	// The registry as a service (see release).
 	//
-	RegistryService *Service // immutable (../../../../main.go:406:2)
+	RegistryService *Service // immutable (../../../../main.go:471:2)
 
-	Username string // immutable (../../../../main.go:408:2)
+	Username string // immutable (../../../../main.go:473:2)
 
-	Password *Secret // immutable (../../../../main.go:410:2)
+	Password *Secret // immutable (../../../../main.go:475:2)
 
-	Insecure bool // immutable (../../../../main.go:412:2)
+	Insecure bool // immutable (../../../../main.go:477:2)
 }
 
 // Sign signs a published image with a cosign-compatible signature (cosign's
@@ -507,7 +508,7 @@ type ImmutableSignOpts struct {
 // to existing signatures; no transparency log). `cosign verify --key
 // cosign.pub --insecure-ignore-tlog=true` accepts it. Returns the signed
 // digest and the signature image's digest.
-func (r *Immutable) Sign(ctx context.Context, ref string, key *Secret, opts ...ImmutableSignOpts) (string, error) { // immutable (../../../../main.go:392:1)
+func (r *Immutable) Sign(ctx context.Context, ref string, key *Secret, opts ...ImmutableSignOpts) (string, error) { // immutable (../../../../main.go:457:1)
 	assertNotNil("key", key)
 	if r.sign != nil {
 		return *r.sign, nil
@@ -547,17 +548,17 @@ func (r *Immutable) Sign(ctx context.Context, ref string, key *Secret, opts ...I
 // ImmutableTestOpts contains options for Immutable.Test
 type ImmutableTestOpts struct {
 	//
-	// Version the smoke test expects /version to report.
+	// Version to build; with versionPath, the smoke test expects it there.
 	//
 	//
 	// Default: "0.0.0-dev"
-	Version string // immutable (../../../../main.go:161:2)
+	Version string // immutable (../../../../main.go:227:2)
 }
 
 // Test builds the app, then runs unit tests, lint, a smoke test of the image
 // as a service and the image policy checks in parallel. Returns the report;
 // fails naming the failed jobs.
-func (r *Immutable) Test(ctx context.Context, opts ...ImmutableTestOpts) (string, error) { // immutable (../../../../main.go:156:1)
+func (r *Immutable) Test(ctx context.Context, opts ...ImmutableTestOpts) (string, error) { // immutable (../../../../main.go:222:1)
 	if r.test != nil {
 		return *r.test, nil
 	}
@@ -582,19 +583,19 @@ type ImmutableVerifyOpts struct {
 	//
 	//
 	// Default: "0.0.0-dev"
-	Version string // immutable (../../../../main.go:188:2)
+	Version string // immutable (../../../../main.go:253:2)
 	//
 	// Output format: text or json.
 	//
 	//
 	// Default: "text"
-	Format string // immutable (../../../../main.go:192:2)
+	Format string // immutable (../../../../main.go:257:2)
 }
 
 // Verify builds the app twice, independently (the second build reruns every
 // step), and compares the image digests. Returns PASS with the digest, or
 // fails with a report of which layer, file and config field differ.
-func (r *Immutable) Verify(ctx context.Context, opts ...ImmutableVerifyOpts) (string, error) { // immutable (../../../../main.go:183:1)
+func (r *Immutable) Verify(ctx context.Context, opts ...ImmutableVerifyOpts) (string, error) { // immutable (../../../../main.go:248:1)
 	if r.verify != nil {
 		return *r.verify, nil
 	}
@@ -616,24 +617,76 @@ func (r *Immutable) Verify(ctx context.Context, opts ...ImmutableVerifyOpts) (st
 	return response, q.Execute(ctx)
 }
 
+// ImmutableVerifyReleaseOpts contains options for Immutable.VerifyRelease
+type ImmutableVerifyReleaseOpts struct {
+	//
+	// The registry as a service (see release).
+	//
+	RegistryService *Service // immutable (../../../../main.go:543:2)
+
+	Username string // immutable (../../../../main.go:545:2)
+
+	Password *Secret // immutable (../../../../main.go:547:2)
+
+	Insecure bool // immutable (../../../../main.go:549:2)
+}
+
+// VerifyRelease is the check before a deploy: is the image ref points at
+// now (a tag is resolved to its digest) signed with the key, with SLSA
+// provenance whose subject, source revision and bases match its release
+// record, an SBOM, and every gate passed? It returns one line per check
+// and YES, or fails naming the first thing that is wrong.
+func (r *Immutable) VerifyRelease(ctx context.Context, ref string, key *File, opts ...ImmutableVerifyReleaseOpts) (string, error) { // immutable (../../../../main.go:535:1)
+	assertNotNil("key", key)
+	if r.verifyRelease != nil {
+		return *r.verifyRelease, nil
+	}
+	q := r.query.Select("verifyRelease")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `registryService` optional argument
+		if !querybuilder.IsZeroValue(opts[i].RegistryService) {
+			q = q.Arg("registryService", opts[i].RegistryService)
+		}
+		// `username` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Username) {
+			q = q.Arg("username", opts[i].Username)
+		}
+		// `password` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Password) {
+			q = q.Arg("password", opts[i].Password)
+		}
+		// `insecure` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Insecure) {
+			q = q.Arg("insecure", opts[i].Insecure)
+		}
+	}
+	q = q.Arg("ref", ref)
+	q = q.Arg("key", key)
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
 // ImmutableVerifySignatureOpts contains options for Immutable.VerifySignature
 type ImmutableVerifySignatureOpts struct {
 	//
 	// The registry as a service (see release).
 	//
-	RegistryService *Service // immutable (../../../../main.go:441:2)
+	RegistryService *Service // immutable (../../../../main.go:506:2)
 
-	Username string // immutable (../../../../main.go:443:2)
+	Username string // immutable (../../../../main.go:508:2)
 
-	Password *Secret // immutable (../../../../main.go:445:2)
+	Password *Secret // immutable (../../../../main.go:510:2)
 
-	Insecure bool // immutable (../../../../main.go:447:2)
+	Insecure bool // immutable (../../../../main.go:512:2)
 }
 
 // VerifySignature checks that an image carries a cosign signature made with
 // the public key over exactly its digest; a tag is resolved to the digest
 // it points at now, so an image pushed under a signed tag fails.
-func (r *Immutable) VerifySignature(ctx context.Context, ref string, key *File, opts ...ImmutableVerifySignatureOpts) (string, error) { // immutable (../../../../main.go:433:1)
+func (r *Immutable) VerifySignature(ctx context.Context, ref string, key *File, opts ...ImmutableVerifySignatureOpts) (string, error) { // immutable (../../../../main.go:498:1)
 	assertNotNil("key", key)
 	if r.verifySignature != nil {
 		return *r.verifySignature, nil
@@ -679,73 +732,134 @@ type ImmutableOpts struct {
 	//
 	// Node.js project directory, package.json at its root.
 	//
-	Source *Directory // immutable (../../../../main.go:65:2)
+	Source *Directory // immutable (../../../../main.go:85:2)
 	//
 	// Runtime base image pinned by digest (repo@sha256:…). Default: the
-	// project's node-runtime from fixtures/bases.lock in the local registry.
+	// project's node-runtime, by the digest fixtures/bases.lock pins, in the
+	// local registry.
 	//
-	RuntimeBase string // immutable (../../../../main.go:69:2)
+	RuntimeBase string // immutable (../../../../main.go:90:2)
 	//
 	// Builder base image with node and npm, pinned by digest. Default: the
-	// project's node-builder from fixtures/bases.lock.
+	// project's node-builder that `go run ./ci up` provisioned for
+	// fixtures/bases.lock, resolved to its digest.
 	//
-	BuilderBase string // immutable (../../../../main.go:73:2)
+	BuilderBase string // immutable (../../../../main.go:95:2)
 	//
 	// Accept bases given by tag; the image is labelled unpinned.
 	//
-	AllowUnpinnedBase bool // immutable (../../../../main.go:76:2)
+	AllowUnpinnedBase bool // immutable (../../../../main.go:98:2)
 	//
-	// Source revision for the org.opencontainers.image.revision label,
-	// e.g. $(git rev-parse HEAD).
+	// Source revision for the org.opencontainers.image.revision label.
+	// Default: the HEAD commit of gitRef, as `go run ./ci` reads it, else
+	// "unknown".
 	//
-	//
-	// Default: "unknown"
-	Revision string // immutable (../../../../main.go:81:2)
+	Revision string // immutable (../../../../main.go:103:2)
 	//
 	// org.opencontainers.image.source label.
 	//
-	SourceURL string // immutable (../../../../main.go:84:2)
+	SourceURL string // immutable (../../../../main.go:106:2)
 	//
-	// SOURCE_DATE_EPOCH in seconds: every timestamp in the image, e.g.
-	// $(git log -1 --format=%ct). Default 1704067200 (2024-01-01T00:00:00Z).
+	// SOURCE_DATE_EPOCH in seconds: every timestamp in the image. Default
+	// (-1): the commit time of gitRef's HEAD, as `go run ./ci` reads it,
+	// else 1704067200 (2024-01-01T00:00:00Z).
 	//
 	//
-	// Default: 1704067200
-	SourceDateEpoch int // immutable (../../../../main.go:89:2)
+	// Default: -1
+	SourceDateEpoch int // immutable (../../../../main.go:112:2)
+	//
+	// The git checkout whose HEAD gives the default revision and source
+	// date epoch. Default: the checkout this module is called from, so
+	// `dagger call` and `go run ./ci` give the same digest. When another
+	// module installs this one, pass revision and sourceDateEpoch.
+	//
+	GitRef *GitRef // immutable (../../../../main.go:119:2)
 	//
 	// File node runs. Default: package.json main, or a "node <file>" start script.
 	//
-	Entrypoint string // immutable (../../../../main.go:92:2)
+	Entrypoint string // immutable (../../../../main.go:122:2)
 	//
 	// Port the app listens on.
 	//
 	//
 	// Default: 3000
-	Port int // immutable (../../../../main.go:96:2)
+	Port int // immutable (../../../../main.go:126:2)
 	//
 	// Token for a private npm registry, e.g. env:NPM_TOKEN. Only the npm ci
 	// steps see it, as $NPM_TOKEN, for the project's .npmrc:
 	// //npm-registry:4873/:_authToken=${NPM_TOKEN}. It reaches no layer
 	// and does not change the image digest.
 	//
-	NpmToken *Secret // immutable (../../../../main.go:102:2)
+	NpmToken *Secret // immutable (../../../../main.go:132:2)
 	//
 	// A private npm registry as a service, which npm ci reaches by the
 	// name npmRegistryHost, e.g. --npm-registry tcp://localhost:4873 for
 	// one on your machine.
 	//
-	NpmRegistry *Service // immutable (../../../../main.go:107:2)
+	NpmRegistry *Service // immutable (../../../../main.go:137:2)
 	//
 	// Host name npmRegistry is bound to; .npmrc and package-lock.json name
 	// it.
 	//
 	//
 	// Default: "npm-registry"
-	NpmRegistryHost string // immutable (../../../../main.go:112:2)
+	NpmRegistryHost string // immutable (../../../../main.go:142:2)
+	//
+	// KEY=VALUE written into the image config (part of the digest; never a
+	// secret), repeatable: --env LOG_LEVEL=info --env NODE_ENV=staging.
+	//
+	Env []string // immutable (../../../../main.go:146:2)
+	//
+	// Arguments after the entrypoint, in order (the image's cmd), e.g.
+	// --arg data.json for `node server.js data.json`.
+	//
+	Arg []string // immutable (../../../../main.go:150:2)
+	//
+	// Directories the non-root app may write, created empty and owned by
+	// 1000:1000, e.g. /app/data (relative: under /app). /tmp is always
+	// writable.
+	//
+	WritableDir []string // immutable (../../../../main.go:155:2)
+	//
+	// The app listens on no port (a worker): nothing is exposed, $PORT is
+	// not set, and the smoke test checks it keeps running for smokeUptime.
+	//
+	Worker bool // immutable (../../../../main.go:159:2)
+	//
+	// Smoke test: PATH or PATH=STATUS that must answer, e.g. /healthz=200
+	// (repeatable). Replaces the default: GET / answering below 500.
+	//
+	Probe []string // immutable (../../../../main.go:163:2)
+	//
+	// Smoke test: a path whose JSON must report the version being built
+	// as "version", e.g. /version.
+	//
+	VersionPath string // immutable (../../../../main.go:167:2)
+	//
+	// Smoke test: KEY=VALUE set for the smoke run only, not in the image.
+	//
+	SmokeEnv []string // immutable (../../../../main.go:170:2)
+	//
+	// Smoke test: time for the port to open and the probes to pass.
+	//
+	//
+	// Default: "30s"
+	SmokeTimeout string // immutable (../../../../main.go:174:2)
+	//
+	// Smoke test: how long the app must keep running after the probes
+	// passed (a worker: after start).
+	//
+	//
+	// Default: "3s"
+	SmokeUptime string // immutable (../../../../main.go:179:2)
+	//
+	// Skip the smoke test; the gate and the release record say skipped.
+	//
+	SkipSmoke bool // immutable (../../../../main.go:182:2)
 }
 
 // Immutable builds, verifies and publishes one Node.js app.
-func (r *Query) Immutable(opts ...ImmutableOpts) *Immutable { // immutable (../../../../main.go:61:1)
+func (r *Query) Immutable(opts ...ImmutableOpts) *Immutable { // immutable (../../../../main.go:81:1)
 	q := r.query.Select("immutable")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -776,6 +890,10 @@ func (r *Query) Immutable(opts ...ImmutableOpts) *Immutable { // immutable (../.
 		if !querybuilder.IsZeroValue(opts[i].SourceDateEpoch) {
 			q = q.Arg("sourceDateEpoch", opts[i].SourceDateEpoch)
 		}
+		// `gitRef` optional argument
+		if !querybuilder.IsZeroValue(opts[i].GitRef) {
+			q = q.Arg("gitRef", opts[i].GitRef)
+		}
 		// `entrypoint` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Entrypoint) {
 			q = q.Arg("entrypoint", opts[i].Entrypoint)
@@ -795,6 +913,46 @@ func (r *Query) Immutable(opts ...ImmutableOpts) *Immutable { // immutable (../.
 		// `npmRegistryHost` optional argument
 		if !querybuilder.IsZeroValue(opts[i].NpmRegistryHost) {
 			q = q.Arg("npmRegistryHost", opts[i].NpmRegistryHost)
+		}
+		// `env` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Env) {
+			q = q.Arg("env", opts[i].Env)
+		}
+		// `arg` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Arg) {
+			q = q.Arg("arg", opts[i].Arg)
+		}
+		// `writableDir` optional argument
+		if !querybuilder.IsZeroValue(opts[i].WritableDir) {
+			q = q.Arg("writableDir", opts[i].WritableDir)
+		}
+		// `worker` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Worker) {
+			q = q.Arg("worker", opts[i].Worker)
+		}
+		// `probe` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Probe) {
+			q = q.Arg("probe", opts[i].Probe)
+		}
+		// `versionPath` optional argument
+		if !querybuilder.IsZeroValue(opts[i].VersionPath) {
+			q = q.Arg("versionPath", opts[i].VersionPath)
+		}
+		// `smokeEnv` optional argument
+		if !querybuilder.IsZeroValue(opts[i].SmokeEnv) {
+			q = q.Arg("smokeEnv", opts[i].SmokeEnv)
+		}
+		// `smokeTimeout` optional argument
+		if !querybuilder.IsZeroValue(opts[i].SmokeTimeout) {
+			q = q.Arg("smokeTimeout", opts[i].SmokeTimeout)
+		}
+		// `smokeUptime` optional argument
+		if !querybuilder.IsZeroValue(opts[i].SmokeUptime) {
+			q = q.Arg("smokeUptime", opts[i].SmokeUptime)
+		}
+		// `skipSmoke` optional argument
+		if !querybuilder.IsZeroValue(opts[i].SkipSmoke) {
+			q = q.Arg("skipSmoke", opts[i].SkipSmoke)
 		}
 	}
 
