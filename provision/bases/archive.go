@@ -27,7 +27,7 @@ func Pull(ctx context.Context, registry string, l *Lock) (runtime, builder v1.Im
 	if !ok {
 		return nil, nil, fmt.Errorf("bases: %s does not hold the bases of this lock: run `go run ./ci up`", registry)
 	}
-	l.registry, l.builderDigest = registry, d
+	l.SetLocation(registry, d)
 	rt, err := name.NewDigest(l.RuntimeRef())
 	if err != nil {
 		return nil, nil, err
@@ -127,7 +127,7 @@ func Load(ctx context.Context, file, registry string, l *Lock) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.registry, l.builderDigest = registry, bd.String()
+	l.SetLocation(registry, bd.String())
 	return l, nil
 }
 

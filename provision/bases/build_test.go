@@ -144,7 +144,7 @@ func TestBuildOnMovedMirror(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cf.Config.User != "1000:1000" || cf.Config.WorkingDir != "/app" || !cf.Created.Time.Equal(l.epoch()) {
+	if cf.Config.User != "1000:1000" || cf.Config.WorkingDir != "/app" || !cf.Created.Time.Equal(l.Epoch()) {
 		t.Errorf("runtime config: user %q workdir %q created %s", cf.Config.User, cf.Config.WorkingDir, cf.Created)
 	}
 	rootRT := unpack(t, rt1.Image)

@@ -313,7 +313,7 @@ func npmLayer(l *Lock, tgz []byte, dir string) (namedLayer, error) {
 		}
 		e.hdr.Mode = 0o755
 	}
-	ly, err := layerFile(t, l.epoch(), dir)
+	ly, err := layerFile(t, l.Epoch(), dir)
 	if err != nil {
 		return namedLayer{}, err
 	}
@@ -342,7 +342,7 @@ func buildBuilder(ctx context.Context, o Options, l *Lock, node, headers namedLa
 		_ = os.Remove(recentRootfs(o, l))
 		_ = os.Symlink(filepath.Base(cached), recentRootfs(o, l))
 	}
-	rl, err := layerFile(t, l.epoch(), layerDir(o))
+	rl, err := layerFile(t, l.Epoch(), layerDir(o))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -369,7 +369,7 @@ func buildBuilder(ctx context.Context, o Options, l *Lock, node, headers namedLa
 			"org.opencontainers.image.version": l.Node.Version,
 		},
 	}
-	b, err := assemble([]namedLayer{rootfs, node, headers, npm}, cfg, l.epoch())
+	b, err := assemble([]namedLayer{rootfs, node, headers, npm}, cfg, l.Epoch())
 	return b, pkgs, err
 }
 

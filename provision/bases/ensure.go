@@ -45,16 +45,18 @@ func Ensure(ctx context.Context, o Options) (*Lock, error) {
 		fmt.Fprintf(o.Log, "==> bases: no lock at %s: starting a new one\n", o.LockPath)
 		l = NewLock()
 	}
-	if o.Registry != "-" {
-		l.registry = o.Registry
+	location := o.Registry
+	if location == "-" {
+		location = ""
 	}
+	l.SetLocation(location, "")
 	if !o.Relock && (l.Images.Runtime.Digest == "" || l.Images.Builder.Digest == "") {
 		return nil, fmt.Errorf("bases: lock %s has no image digests: run `go run ./ci bases update`", o.LockPath)
 	}
 	reuse := !o.Relock && o.Registry != "-" && o.LayoutDir == ""
 	if reuse {
 		if d, ok := inRegistry(ctx, o.Registry, l); ok {
-			l.builderDigest = d
+			l.SetLocation(location, d)
 			fmt.Fprintf(o.Log, "==> bases: reused %s and %s\n", l.RuntimeRef(), l.BuilderRef())
 			return l, nil
 		}
@@ -98,7 +100,7 @@ func Ensure(ctx context.Context, o Options) (*Lock, error) {
 			return nil, fmt.Errorf("bases: %w", err)
 		}
 	}
-	want.builderDigest = builtBuilder.Digest
+	want.SetLocation(location, builtBuilder.Digest)
 	fmt.Fprintf(o.Log, "    built runtime %s, builder %s (%s)\n", want.Images.Runtime.Digest, builtBuilder.Digest, time.Since(start).Round(time.Second))
 
 	if o.LayoutDir != "" {

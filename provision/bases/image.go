@@ -75,7 +75,7 @@ func nodeLayers(l *Lock, tgz []byte, layerDir string) (node, headers namedLayer,
 	if err := pkg.addTgz(tgz, "package"); err != nil {
 		return node, headers, fmt.Errorf("read %s: %w", l.Node.Spec(), err)
 	}
-	epoch := l.epoch()
+	epoch := l.Epoch()
 	bin := pkg.get("bin/node")
 	if bin == nil {
 		return node, headers, fmt.Errorf("%s has no bin/node", l.Node.Spec())
@@ -119,6 +119,3 @@ func nodeLayers(l *Lock, tgz []byte, layerDir string) (node, headers namedLayer,
 		CreatedBy: "COPY " + l.Node.Spec() + ":include /usr/local/include"}
 	return node, headers, nil
 }
-
-// epoch is the lock's SOURCE_DATE_EPOCH as a time.
-func (l *Lock) epoch() time.Time { return time.Unix(l.SourceDateEpoch, 0).UTC() }

@@ -168,7 +168,7 @@ func buildRuntime(ctx context.Context, o Options, l *Lock, node namedLayer) (*bu
 	if err != nil {
 		return nil, err
 	}
-	rl, err := layerFile(t, l.epoch(), layerDir(o))
+	rl, err := layerFile(t, l.Epoch(), layerDir(o))
 	if err != nil {
 		return nil, err
 	}
@@ -189,5 +189,5 @@ func buildRuntime(ctx context.Context, o Options, l *Lock, node namedLayer) (*bu
 			"org.opencontainers.image.version": l.Node.Version,
 		},
 	}
-	return assemble([]namedLayer{rootfs, node}, cfg, l.epoch())
+	return assemble([]namedLayer{rootfs, node}, cfg, l.Epoch())
 }
