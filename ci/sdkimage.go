@@ -8,8 +8,6 @@ import (
 	"dagger/immutable/provision/sdkimage"
 )
 
-func init() { upHooks.BeforeEngine = append(upHooks.BeforeEngine, goSDKImageStep) }
-
 // goSDKImageStep builds (or reuses) the Go SDK runtime image in the engine's
 // builtin content store and hands its digest to the engine, so `dagger call`
 // on Go modules works without Docker Hub (see provision/sdkimage).

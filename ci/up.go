@@ -10,24 +10,17 @@ import (
 	"dagger/immutable/provision"
 )
 
-// upHooks are the extra steps `up` runs around the built-in ones. Other files
-// of package main add to them from an init func, for example:
+// upConfig is provision.DefaultConfig plus the project's own steps, in
+// the order `up` runs them around the built-in ones (engine binaries,
+// engine, registry):
 //
-//	func init() { upHooks.BeforeEngine = append(upHooks.BeforeEngine, goSDKImageStep) }
-//
-// BeforeEngine steps run after the binaries are installed and before the
-// engine starts (they may set cfg.EngineEnv); AfterRegistry steps run last,
-// with engine and registry up.
-var upHooks struct {
-	BeforeEngine  []provision.Step
-	AfterRegistry []provision.Step
-}
-
-// upConfig is provision.DefaultConfig plus upHooks.
+//   - before the engine starts: the Go SDK runtime image (goSDKImageStep,
+//     which sets the engine's DAGGER_GO_SDK_MANIFEST_DIGEST);
+//   - after the registry is up: the pinned Node base images (basesStep).
 func upConfig() provision.Config {
 	cfg := provision.DefaultConfig()
-	cfg.BeforeEngine = append(cfg.BeforeEngine, upHooks.BeforeEngine...)
-	cfg.AfterRegistry = append(cfg.AfterRegistry, upHooks.AfterRegistry...)
+	cfg.BeforeEngine = append(cfg.BeforeEngine, goSDKImageStep)
+	cfg.AfterRegistry = append(cfg.AfterRegistry, basesUpStep)
 	return cfg
 }
 
@@ -44,7 +37,7 @@ func noArgs(verb string, args []string) error {
 	return nil
 }
 
-// cmdUp provisions the engine, the registry and whatever upHooks add
+// cmdUp provisions the engine, the registry and the steps upConfig adds
 // (idempotent; see package provision). --bases-from first loads the base
 // images from an archive that `go run ./ci bases save` wrote on another
 // machine, so nothing is built or downloaded for them.

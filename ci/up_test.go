@@ -2,8 +2,6 @@ package main
 
 import (
 	"testing"
-
-	"dagger/immutable/provision"
 )
 
 func TestShellQuote(t *testing.T) {
@@ -35,13 +33,11 @@ func TestNoArgs(t *testing.T) {
 	}
 }
 
-func TestUpConfigAddsHooks(t *testing.T) {
-	saved := upHooks
-	t.Cleanup(func() { upHooks = saved })
-	upHooks.BeforeEngine = []provision.Step{{Name: "sdk"}}
-	upHooks.AfterRegistry = []provision.Step{{Name: "bases"}}
+// TestUpConfigSteps: up runs the Go SDK image step before the engine and
+// the bases step after the registry, from one explicit list.
+func TestUpConfigSteps(t *testing.T) {
 	cfg := upConfig()
-	if len(cfg.BeforeEngine) != 1 || cfg.BeforeEngine[0].Name != "sdk" || len(cfg.AfterRegistry) != 1 || cfg.AfterRegistry[0].Name != "bases" {
-		t.Errorf("upConfig() hooks = %v / %v, want sdk / bases", cfg.BeforeEngine, cfg.AfterRegistry)
+	if len(cfg.BeforeEngine) != 1 || cfg.BeforeEngine[0].Name != "go-sdk-image" || len(cfg.AfterRegistry) != 1 || cfg.AfterRegistry[0].Name != "bases" {
+		t.Errorf("upConfig() steps = %v / %v, want go-sdk-image / bases", cfg.BeforeEngine, cfg.AfterRegistry)
 	}
 }

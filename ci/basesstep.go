@@ -9,14 +9,11 @@ import (
 	"dagger/immutable/provision/bases"
 )
 
-// The project's own steps of `up`: the pinned Node base images, after the
-// registry is up.
-func init() {
-	upHooks.AfterRegistry = append(upHooks.AfterRegistry, provision.Step{
-		Name: "bases",
-		Doc:  "pinned Node runtime and builder images (fixtures/bases.lock)",
-		Run:  basesStep,
-	})
+// basesUpStep is `up`'s last step: the pinned Node base images.
+var basesUpStep = provision.Step{
+	Name: "bases",
+	Doc:  "pinned Node runtime and builder images (fixtures/bases.lock)",
+	Run:  basesStep,
 }
 
 func basesStep(ctx context.Context, cfg provision.Config) error {
