@@ -3,6 +3,7 @@ package repro
 import (
 	"errors"
 	"fmt"
+
 	"github.com/klauspost/compress/gzip"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"

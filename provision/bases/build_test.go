@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"dagger/immutable/provision/debs"
 )
 
 // committedLock is the repository's lock.
@@ -79,7 +81,7 @@ func TestBuildOnMovedMirror(t *testing.T) {
 	}
 	var downloads int
 	o := Options{LockPath: lockCopy, MirrorDir: filepath.Join(filepath.Dir(committedLock), "debs"), Log: testLog{t},
-		download: func(ctx context.Context, dir string, d Deb, log io.Writer) error {
+		download: func(ctx context.Context, dir string, d debs.Deb, log io.Writer) error {
 			downloads++
 			return fmt.Errorf("E: Version '%s' for '%s' was not found", d.Version, d.Name)
 		}}

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"dagger/immutable/provision/debs"
 )
 
 // Builder image, layers:
@@ -68,7 +70,7 @@ func ensureMmdebstrap(ctx context.Context, o Options) error {
 	if _, err := exec.LookPath("mmdebstrap"); err == nil {
 		return nil
 	}
-	if err := aptUpdate(ctx, o.Log); err != nil {
+	if err := debs.Update(ctx, o.Log); err != nil {
 		return err
 	}
 	fmt.Fprintln(o.Log, "    apt-get install mmdebstrap")

@@ -15,6 +15,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"dagger/immutable/provision/debs"
 )
 
 // Ensure makes sure the registry holds the lock's base images and returns
@@ -191,7 +193,7 @@ func resolve(ctx context.Context, o Options, l *Lock) (*Lock, error) {
 	if n.NPM, err = resolveNPM(ctx, "npm", npmVersion); err != nil {
 		return nil, err
 	}
-	if err := aptUpdate(ctx, o.Log); err != nil {
+	if err := debs.Update(ctx, o.Log); err != nil {
 		return nil, err
 	}
 	names := DefaultRuntimeDebs

@@ -1,13 +1,10 @@
 package bases
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,7 +12,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
+
+	"dagger/immutable/provision/debs"
 )
 
 // Downloads go through the machine's ordinary clients — apt-get for .debs,
@@ -39,65 +37,21 @@ func run(ctx context.Context, dir string, name string, args ...string) ([]byte, 
 	return stdout.Bytes(), nil
 }
 
-var aptUpdateOnce struct {
-	sync.Mutex
-	done bool
-}
-
-// aptUpdate runs apt-get update once per process.
-func aptUpdate(ctx context.Context, log io.Writer) error {
-	aptUpdateOnce.Lock()
-	defer aptUpdateOnce.Unlock()
-	if aptUpdateOnce.done {
-		return nil
-	}
-	fmt.Fprintln(log, "    apt-get update")
-	if _, err := run(ctx, "", "apt-get", "update"); err != nil {
-		return err
-	}
-	aptUpdateOnce.done = true
-	return nil
-}
-
 // resolveDeb asks apt for the candidate version of a package and its .deb's
 // sha256 (used when relocking).
 func resolveDeb(ctx context.Context, name, arch string) (Deb, error) {
-	out, err := run(ctx, "", "apt-cache", "show", "--no-all-versions", name)
+	stanzas, err := debs.Show(ctx, name)
 	if err != nil {
 		return Deb{}, fmt.Errorf("resolve deb %s: %w", name, err)
 	}
-	d := Deb{Name: name}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" && d.Version != "" {
-			break // first stanza only
-		}
-		k, v, ok := strings.Cut(line, ": ")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "Version":
-			d.Version = v
-		case "SHA256":
-			d.SHA256 = v
-		case "Architecture":
-			if v != arch && v != "all" {
-				return Deb{}, fmt.Errorf("resolve deb %s: architecture %s", name, v)
-			}
-		}
+	f := stanzas[name]
+	if a := f["Architecture"]; a != arch && a != "all" {
+		return Deb{}, fmt.Errorf("resolve deb %s: architecture %q", name, a)
 	}
-	if d.Version == "" || d.SHA256 == "" {
+	if f["Version"] == "" || f["SHA256"] == "" {
 		return Deb{}, fmt.Errorf("resolve deb %s: no version/SHA256 in apt-cache show", name)
 	}
-	return d, nil
-}
-
-// debFileName is the cache file name of a pinned .deb.
-func debFileName(d Deb) string {
-	return strings.ReplaceAll(d.Name+"_"+d.Version, ":", "%3a") + ".deb"
+	return Deb{Name: name, Version: f["Version"], SHA256: f["SHA256"]}, nil
 }
 
 // fetchDeb returns a pinned .deb's bytes, sha256-checked, from the first
@@ -106,61 +60,12 @@ func debFileName(d Deb) string {
 // serving a version), the download cache, or `apt-get download
 // name=version` (Options.download in tests).
 func fetchDeb(ctx context.Context, o Options, d Deb) ([]byte, error) {
-	for _, path := range []string{filepath.Join(o.MirrorDir, debFileName(d)), filepath.Join(o.CacheDir, "debs", debFileName(d))} {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			continue
-		}
-		if sha256Hex(b) == d.SHA256 {
-			return b, nil
-		}
-		fmt.Fprintf(o.Log, "    %s has the wrong sha256 (lock: %s); ignoring it\n", path, d.SHA256)
-	}
-	dir := filepath.Join(o.CacheDir, "debs")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("deb cache: %w", err)
-	}
-	tmp, err := os.MkdirTemp(dir, "download-")
+	f := debs.Fetcher{Mirrors: []string{o.MirrorDir}, CacheDir: filepath.Join(o.CacheDir, "debs"), Download: o.download, Log: o.Log}
+	p, err := f.Fetch(ctx, debs.Deb(d))
 	if err != nil {
-		return nil, fmt.Errorf("deb cache: %w", err)
+		return nil, fmt.Errorf("%w: it is not in %s either: restore %s from git, or move to current packages with `go run ./ci bases update`", err, o.MirrorDir, o.MirrorDir)
 	}
-	defer os.RemoveAll(tmp)
-	download := o.download
-	if download == nil {
-		download = aptDownload
-	}
-	if err := download(ctx, tmp, d, o.Log); err != nil {
-		return nil, fmt.Errorf("deb %s=%s is neither in %s nor on the Debian mirror (%w): restore %s from git, or move to current packages with `go run ./ci bases update`", d.Name, d.Version, o.MirrorDir, err, o.MirrorDir)
-	}
-	files, _ := filepath.Glob(filepath.Join(tmp, "*.deb"))
-	if len(files) != 1 {
-		return nil, fmt.Errorf("download deb %s: expected one .deb, got %d", d.Name, len(files))
-	}
-	b, err := os.ReadFile(files[0])
-	if err != nil {
-		return nil, fmt.Errorf("download deb %s: %w", d.Name, err)
-	}
-	if got := sha256Hex(b); got != d.SHA256 {
-		return nil, fmt.Errorf("deb %s=%s: sha256 %s, lock says %s", d.Name, d.Version, got, d.SHA256)
-	}
-	if err := os.Rename(files[0], filepath.Join(dir, debFileName(d))); err != nil {
-		return nil, fmt.Errorf("deb cache: %w", err)
-	}
-	return b, nil
-}
-
-// aptDownload runs `apt-get download name=version` in dir, updating the
-// package lists once when the first try fails.
-func aptDownload(ctx context.Context, dir string, d Deb, log io.Writer) error {
-	fmt.Fprintf(log, "    apt-get download %s=%s\n", d.Name, d.Version)
-	if _, err := run(ctx, dir, "apt-get", "download", d.Name+"="+d.Version); err == nil {
-		return nil
-	}
-	if err := aptUpdate(ctx, log); err != nil {
-		return err
-	}
-	_, err := run(ctx, dir, "apt-get", "download", d.Name+"="+d.Version)
-	return err
+	return os.ReadFile(p)
 }
 
 // writeMirror makes dir hold exactly the lock's runtime .debs: each is
@@ -177,8 +82,8 @@ func writeMirror(ctx context.Context, o Options, l *Lock) error {
 		if err != nil {
 			return err
 		}
-		keep[debFileName(d)] = true
-		if err := os.WriteFile(filepath.Join(o.MirrorDir, debFileName(d)), b, 0o644); err != nil {
+		keep[debs.Deb(d).FileName()] = true
+		if err := os.WriteFile(filepath.Join(o.MirrorDir, debs.Deb(d).FileName()), b, 0o644); err != nil {
 			return fmt.Errorf("mirror: %w", err)
 		}
 	}
@@ -191,11 +96,6 @@ func writeMirror(ctx context.Context, o Options, l *Lock) error {
 		}
 	}
 	return nil
-}
-
-func sha256Hex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
 }
 
 // resolveNPM asks the npm registry (through npm) for a version's integrity.

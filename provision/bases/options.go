@@ -1,10 +1,11 @@
 package bases
 
 import (
-	"context"
 	"io"
 	"os"
 	"path/filepath"
+
+	"dagger/immutable/provision/debs"
 )
 
 // Defaults used by Ensure and by a new lock.
@@ -70,7 +71,7 @@ type Options struct {
 
 	// download fetches a .deb into a directory (default aptDownload); tests
 	// replace it to stand for a mirror that moved on.
-	download func(ctx context.Context, dir string, d Deb, log io.Writer) error
+	download debs.DownloadFunc
 }
 
 // DefaultCacheDir is $IMMUTABLE_HOME/cache or /var/lib/immutable/cache.

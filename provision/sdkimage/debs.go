@@ -2,7 +2,6 @@ package sdkimage
 
 import (
 	"archive/tar"
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -17,6 +16,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"dagger/immutable/provision/debs"
 )
 
 // basePackages are the Debian packages of the base layer; their Depends and
@@ -60,7 +61,7 @@ func resolveDebs(ctx context.Context, roots []string, exclude map[string]bool) (
 		if len(names) == 0 {
 			break
 		}
-		stanzas, err := aptShow(ctx, names)
+		stanzas, err := debs.Show(ctx, names...)
 		if err != nil {
 			return nil, err
 		}
@@ -105,87 +106,9 @@ func parseDepends(s string) []string {
 	return out
 }
 
-// aptShow returns the control fields of the candidate version of each name,
-// keyed by package name.
-func aptShow(ctx context.Context, names []string) (map[string]map[string]string, error) {
-	args := append([]string{"show", "--no-all-versions"}, names...)
-	out, err := exec.CommandContext(ctx, "apt-cache", args...).Output()
-	if err != nil {
-		return nil, fmt.Errorf("apt-cache show %s (run apt-get update?): %w", strings.Join(names, " "), err)
-	}
-	stanzas := map[string]map[string]string{}
-	for _, f := range parseControl(out) {
-		if f["Package"] != "" && f["Version"] != "" && f["Filename"] != "" {
-			stanzas[f["Package"]] = f
-		}
-	}
-	return stanzas, nil
-}
-
-// parseControl parses the stanzas of a Debian control file.
-func parseControl(b []byte) []map[string]string {
-	var out []map[string]string
-	fields := map[string]string{}
-	var last string
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
-			if len(fields) > 0 {
-				out = append(out, fields)
-				fields, last = map[string]string{}, ""
-			}
-			continue
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			if last != "" {
-				fields[last] += "\n" + strings.TrimSpace(line)
-			}
-			continue
-		}
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		last = k
-		fields[k] = strings.TrimSpace(v)
-	}
-	if len(fields) > 0 {
-		out = append(out, fields)
-	}
-	return out
-}
-
-// fetchDeb returns the path of d's .deb under dir, downloading it with
-// `apt-get download` when missing, and checks its SHA256.
+// fetchDeb returns the path of d's .deb under dir (package debs).
 func fetchDeb(ctx context.Context, dir string, d deb) (string, error) {
-	dst := filepath.Join(dir, path.Base(d.Filename))
-	if sum, err := fileSHA256(dst); err == nil && sum == d.SHA256 {
-		return dst, nil
-	}
-	tmp, err := os.MkdirTemp(dir, "dl-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	cmd := exec.CommandContext(ctx, "apt-get", "download", "-q", d.Name+"="+d.Version)
-	cmd.Dir = tmp
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("apt-get download %s=%s: %w: %s", d.Name, d.Version, err, out)
-	}
-	got, _ := filepath.Glob(filepath.Join(tmp, "*.deb"))
-	if len(got) != 1 {
-		return "", fmt.Errorf("apt-get download %s: want one .deb, got %d", d.Name, len(got))
-	}
-	sum, err := fileSHA256(got[0])
-	if err != nil {
-		return "", err
-	}
-	if sum != d.SHA256 {
-		return "", fmt.Errorf("deb %s: sha256 %s, want %s", d.Name, sum, d.SHA256)
-	}
-	return dst, os.Rename(got[0], dst)
+	return debs.Fetcher{CacheDir: dir}.Fetch(ctx, debs.Deb{Name: d.Name, Version: d.Version, SHA256: d.SHA256})
 }
 
 // skipDebPath reports paths of .debs that the image leaves out.
@@ -308,6 +231,6 @@ func modeBits(m int64) os.FileMode {
 
 // sha256Hex is a small helper for tests and content checks.
 func sha256Hex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"dagger/immutable/provision/debs"
 )
 
 // Pinned values the image is built for.
@@ -186,18 +188,7 @@ func inputKey(o Options, codegen string, debs []deb) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
+func fileSHA256(path string) (string, error) { return debs.FileSHA256(path) }
 
 func readStamp(path string) (stamp, error) {
 	var st stamp

@@ -22,14 +22,6 @@ func TestParseDepends(t *testing.T) {
 	}
 }
 
-func TestParseControl(t *testing.T) {
-	in := "Package: a\nVersion: 1\nDescription: x\n more\n\nPackage: b\nVersion: 2\n"
-	got := parseControl([]byte(in))
-	if len(got) != 2 || got[0]["Package"] != "a" || got[0]["Description"] != "x\nmore" || got[1]["Version"] != "2" {
-		t.Errorf("parseControl = %v", got)
-	}
-}
-
 func TestMergedUsr(t *testing.T) {
 	tests := map[string]string{"bin/sh": "usr/bin/sh", "lib64/ld.so": "usr/lib64/ld.so", "etc/x": "etc/x", "libexec/x": "libexec/x"}
 	for in, want := range tests {
