@@ -285,7 +285,7 @@ func (e *MismatchError) Error() string {
 	if len(e.Layers) > 0 {
 		what = strings.Join(e.Layers, "; ")
 	}
-	return fmt.Sprintf("%s built to %s, lock says %s: %s (run with Relock to accept)", e.Repository, e.Built, e.Locked, what)
+	return fmt.Sprintf("%s built to %s, lock says %s: %s (the runtime must build bit for bit: check fixtures/debs and the node download; `go run ./ci bases update` moves the lock on purpose)", e.Repository, e.Built, e.Locked, what)
 }
 
 func compareImage(locked Image, b *built) error {
