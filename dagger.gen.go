@@ -84,6 +84,12 @@ func (r Immutable) MarshalJSON() ([]byte, error) {
 		SmokeTimeout      string
 		SmokeUptime       string
 		SkipSmoke         bool
+		Registry          string
+		RegistryService   *dagger.Service
+		RegistryUsername  string
+		RegistryPassword  *dagger.Secret
+		RegistryInsecure  bool
+		TagPrefix         string
 	}
 	concrete.Source = r.Source
 	concrete.RuntimeBase = r.RuntimeBase
@@ -108,6 +114,12 @@ func (r Immutable) MarshalJSON() ([]byte, error) {
 	concrete.SmokeTimeout = r.SmokeTimeout
 	concrete.SmokeUptime = r.SmokeUptime
 	concrete.SkipSmoke = r.SkipSmoke
+	concrete.Registry = r.Registry
+	concrete.RegistryService = r.RegistryService
+	concrete.RegistryUsername = r.RegistryUsername
+	concrete.RegistryPassword = r.RegistryPassword
+	concrete.RegistryInsecure = r.RegistryInsecure
+	concrete.TagPrefix = r.TagPrefix
 	return json.Marshal(&concrete)
 }
 
@@ -136,6 +148,12 @@ func (r *Immutable) UnmarshalJSON(bs []byte) error {
 		SmokeTimeout      string
 		SmokeUptime       string
 		SkipSmoke         bool
+		Registry          string
+		RegistryService   *dagger.Service
+		RegistryUsername  string
+		RegistryPassword  *dagger.Secret
+		RegistryInsecure  bool
+		TagPrefix         string
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -164,6 +182,48 @@ func (r *Immutable) UnmarshalJSON(bs []byte) error {
 	r.SmokeTimeout = concrete.SmokeTimeout
 	r.SmokeUptime = concrete.SmokeUptime
 	r.SkipSmoke = concrete.SkipSmoke
+	r.Registry = concrete.Registry
+	r.RegistryService = concrete.RegistryService
+	r.RegistryUsername = concrete.RegistryUsername
+	r.RegistryPassword = concrete.RegistryPassword
+	r.RegistryInsecure = concrete.RegistryInsecure
+	r.TagPrefix = concrete.TagPrefix
+	return nil
+}
+
+func (r Release) MarshalJSON() ([]byte, error) {
+	var concrete struct {
+		Version string
+		Digest  string
+		Ref     string
+		Summary string
+		Json    string
+	}
+	concrete.Version = r.Version
+	concrete.Digest = r.Digest
+	concrete.Ref = r.Ref
+	concrete.Summary = r.Summary
+	concrete.Json = r.Json
+	return json.Marshal(&concrete)
+}
+
+func (r *Release) UnmarshalJSON(bs []byte) error {
+	var concrete struct {
+		Version string
+		Digest  string
+		Ref     string
+		Summary string
+		Json    string
+	}
+	err := json.Unmarshal(bs, &concrete)
+	if err != nil {
+		return err
+	}
+	r.Version = concrete.Version
+	r.Digest = concrete.Digest
+	r.Ref = concrete.Ref
+	r.Summary = concrete.Summary
+	r.Json = concrete.Json
 	return nil
 }
 
@@ -313,55 +373,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg version", err))
 				}
 			}
-			var registry string
-			if inputArgs["registry"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["registry"]), &registry)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registry", err))
-				}
-			}
-			var registryService *dagger.Service
-			if inputArgs["registryService"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["registryService"]), &registryService)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryService", err))
-				}
-			}
-			var username string
-			if inputArgs["username"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
-				}
-			}
-			var password *dagger.Secret
-			if inputArgs["password"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
-				}
-			}
-			var insecure bool
-			if inputArgs["insecure"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["insecure"]), &insecure)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg insecure", err))
-				}
-			}
-			var tagPrefix string
-			if inputArgs["tagPrefix"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["tagPrefix"]), &tagPrefix)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tagPrefix", err))
-				}
-			}
-			var format string
-			if inputArgs["format"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
-				}
-			}
 			var advisoryDb *dagger.Directory
 			if inputArgs["advisoryDb"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["advisoryDb"]), &advisoryDb)
@@ -390,47 +401,12 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg signingPassword", err))
 				}
 			}
-			return (*Immutable).Release(&parent, ctx, version, registry, registryService, username, password, insecure, tagPrefix, format, advisoryDb, failOn, signingKey, signingPassword)
+			return (*Immutable).Release(&parent, ctx, version, advisoryDb, failOn, signingKey, signingPassword)
 		case "Releases":
 			var parent Immutable
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var registry string
-			if inputArgs["registry"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["registry"]), &registry)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registry", err))
-				}
-			}
-			var registryService *dagger.Service
-			if inputArgs["registryService"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["registryService"]), &registryService)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryService", err))
-				}
-			}
-			var username string
-			if inputArgs["username"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
-				}
-			}
-			var password *dagger.Secret
-			if inputArgs["password"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
-				}
-			}
-			var insecure bool
-			if inputArgs["insecure"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["insecure"]), &insecure)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg insecure", err))
-				}
 			}
 			var format string
 			if inputArgs["format"] != nil {
@@ -439,7 +415,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
 				}
 			}
-			return (*Immutable).Releases(&parent, ctx, registry, registryService, username, password, insecure, format)
+			return (*Immutable).Releases(&parent, ctx, format)
 		case "Rollback":
 			var parent Immutable
 			err = json.Unmarshal(parentJSON, &parent)
@@ -453,49 +429,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg to", err))
 				}
 			}
-			var registry string
-			if inputArgs["registry"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["registry"]), &registry)
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registry", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
 				}
 			}
-			var registryService *dagger.Service
-			if inputArgs["registryService"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["registryService"]), &registryService)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryService", err))
-				}
-			}
-			var username string
-			if inputArgs["username"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
-				}
-			}
-			var password *dagger.Secret
-			if inputArgs["password"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
-				}
-			}
-			var insecure bool
-			if inputArgs["insecure"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["insecure"]), &insecure)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg insecure", err))
-				}
-			}
-			var tagPrefix string
-			if inputArgs["tagPrefix"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["tagPrefix"]), &tagPrefix)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tagPrefix", err))
-				}
-			}
-			return (*Immutable).Rollback(&parent, ctx, to, registry, registryService, username, password, insecure, tagPrefix)
+			return (*Immutable).Rollback(&parent, ctx, to, format)
 		case "Sbom":
 			var parent Immutable
 			err = json.Unmarshal(parentJSON, &parent)
@@ -572,35 +513,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg keyPassword", err))
 				}
 			}
-			var registryService *dagger.Service
-			if inputArgs["registryService"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["registryService"]), &registryService)
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryService", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
 				}
 			}
-			var username string
-			if inputArgs["username"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
-				}
-			}
-			var password *dagger.Secret
-			if inputArgs["password"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
-				}
-			}
-			var insecure bool
-			if inputArgs["insecure"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["insecure"]), &insecure)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg insecure", err))
-				}
-			}
-			return (*Immutable).Sign(&parent, ctx, ref, key, keyPassword, registryService, username, password, insecure)
+			return (*Immutable).Sign(&parent, ctx, ref, key, keyPassword, format)
 		case "Test":
 			var parent Immutable
 			err = json.Unmarshal(parentJSON, &parent)
@@ -614,7 +534,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg version", err))
 				}
 			}
-			return (*Immutable).Test(&parent, ctx, version)
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			return (*Immutable).Test(&parent, ctx, version, format)
 		case "Verify":
 			var parent Immutable
 			err = json.Unmarshal(parentJSON, &parent)
@@ -656,35 +583,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg key", err))
 				}
 			}
-			var registryService *dagger.Service
-			if inputArgs["registryService"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["registryService"]), &registryService)
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryService", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
 				}
 			}
-			var username string
-			if inputArgs["username"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["username"]), &username)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg username", err))
-				}
-			}
-			var password *dagger.Secret
-			if inputArgs["password"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["password"]), &password)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg password", err))
-				}
-			}
-			var insecure bool
-			if inputArgs["insecure"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["insecure"]), &insecure)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg insecure", err))
-				}
-			}
-			return (*Immutable).VerifyRelease(&parent, ctx, ref, key, registryService, username, password, insecure)
+			return (*Immutable).VerifyRelease(&parent, ctx, ref, key, format)
 		case "VerifySignature":
 			var parent Immutable
 			err = json.Unmarshal(parentJSON, &parent)
@@ -705,11 +611,32 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg key", err))
 				}
 			}
-			var registryService *dagger.Service
-			if inputArgs["registryService"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["registryService"]), &registryService)
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg registryService", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			return (*Immutable).VerifySignature(&parent, ctx, ref, key, format)
+		case "WithRegistry":
+			var parent Immutable
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var address string
+			if inputArgs["address"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["address"]), &address)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg address", err))
+				}
+			}
+			var service *dagger.Service
+			if inputArgs["service"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["service"]), &service)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg service", err))
 				}
 			}
 			var username string
@@ -733,7 +660,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg insecure", err))
 				}
 			}
-			return (*Immutable).VerifySignature(&parent, ctx, ref, key, registryService, username, password, insecure)
+			var tagPrefix string
+			if inputArgs["tagPrefix"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["tagPrefix"]), &tagPrefix)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tagPrefix", err))
+				}
+			}
+			return (*Immutable).WithRegistry(&parent, address, service, username, password, insecure, tagPrefix), nil
 		case "":
 			var parent Immutable
 			err = json.Unmarshal(parentJSON, &parent)

@@ -7,21 +7,14 @@
 // the digest is reproducible, and only then published: version tags can
 // never be overwritten and floating tags never move backwards.
 //
-// This file is a thin facade: every stage lives in the pipeline package,
-// which the plain Go program in ci/ calls too.
+// This file is a thin facade, a list of functions and their arguments:
+// every flow is one function of the pipeline package, which the plain Go
+// program in ci/ calls too. Arguments become pipeline options in
+// session.go, registry.go, appoptions.go and checkout.go.
 package main
 
 import (
-	"bytes"
 	"context"
-	stdjson "encoding/json"
-	"fmt"
-	"io"
-	"os"
-
-	lib "dagger.io/dagger"
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 
 	"dagger/immutable/internal/dagger"
 	"dagger/immutable/pipeline"
@@ -76,6 +69,18 @@ type Immutable struct {
 	SmokeUptime string
 	// +private
 	SkipSmoke bool
+	// +private
+	Registry string
+	// +private
+	RegistryService *dagger.Service
+	// +private
+	RegistryUsername string
+	// +private
+	RegistryPassword *dagger.Secret
+	// +private
+	RegistryInsecure bool
+	// +private
+	TagPrefix string
 }
 
 func New(
@@ -189,7 +194,48 @@ func New(
 		Env: env, Arg: arg, WritableDir: writableDir, Worker: worker,
 		Probe: probe, VersionPath: versionPath, SmokeEnv: smokeEnv,
 		SmokeTimeout: smokeTimeout, SmokeUptime: smokeUptime, SkipSmoke: skipSmoke,
+		Registry: pipeline.DefaultRepository, TagPrefix: publish.DefaultTagPrefix,
 	}
+}
+
+// WithRegistry sets where releases go and how the registry is reached, once
+// for every function that reads or writes it (release, releases, rollback,
+// sign, verify-signature, verify-release):
+// `dagger call with-registry --address registry.example.com/team/app
+// --username ci --password env:REGISTRY_TOKEN release --version 1.4.0`.
+// Without it: localhost:5000/hello-immutable, anonymous, prefix "v".
+func (m *Immutable) WithRegistry(
+	// Repository, e.g. registry.example.com/team/app. Default:
+	// localhost:5000/hello-immutable.
+	// +optional
+	address string,
+	// The registry as a service, for a registry on the caller's localhost:
+	// --service tcp://localhost:5000 (inside a function, localhost is the
+	// function's own container); the image is still published under the
+	// address's name.
+	// +optional
+	service *dagger.Service,
+	// Registry username.
+	// +optional
+	username string,
+	// Registry password or token, e.g. env:REGISTRY_TOKEN.
+	// +optional
+	password *dagger.Secret,
+	// Plain HTTP to a registry other than localhost.
+	// +optional
+	insecure bool,
+	// Prefix of version and floating tags; "" gives 1.2.3, 1.2, 1.
+	// +optional
+	// +default="v"
+	tagPrefix string,
+) *Immutable {
+	r := *m
+	if address != "" {
+		r.Registry = address
+	}
+	r.RegistryService, r.RegistryUsername, r.RegistryPassword = service, username, password
+	r.RegistryInsecure, r.TagPrefix = insecure, tagPrefix
+	return &r
 }
 
 // Build builds the app into a normalized, reproducible runtime image.
@@ -200,11 +246,7 @@ func (m *Immutable) Build(
 	// +default="0.0.0-dev"
 	version string,
 ) (*dagger.Container, error) {
-	s, err := m.session(ctx)
-	if err != nil {
-		return nil, err
-	}
-	o, err := m.options(ctx, s, version)
+	s, o, err := m.build(ctx, version)
 	if err != nil {
 		return nil, err
 	}
@@ -225,12 +267,12 @@ func (m *Immutable) Test(
 	// +optional
 	// +default="0.0.0-dev"
 	version string,
+	// Output format: text or json.
+	// +optional
+	// +default="text"
+	format string,
 ) (string, error) {
-	s, err := m.session(ctx)
-	if err != nil {
-		return "", err
-	}
-	o, err := m.options(ctx, s, version)
+	s, o, err := m.build(ctx, version)
 	if err != nil {
 		return "", err
 	}
@@ -238,7 +280,7 @@ func (m *Immutable) Test(
 	if err != nil {
 		return "", err
 	}
-	return report.String(), report.Err()
+	return output(report, format)
 }
 
 // Verify builds the app twice, independently (the second build reruns every
@@ -256,11 +298,7 @@ func (m *Immutable) Verify(
 	// +default="text"
 	format string,
 ) (string, error) {
-	s, err := m.session(ctx)
-	if err != nil {
-		return "", err
-	}
-	o, err := m.options(ctx, s, version)
+	s, o, err := m.build(ctx, version)
 	if err != nil {
 		return "", err
 	}
@@ -268,44 +306,19 @@ func (m *Immutable) Verify(
 	if err != nil {
 		return "", err
 	}
-	return render(report, format), report.Err()
+	return output(report, format)
 }
 
 // Release builds the app, runs every gate (tests, lint, smoke test, image
-// checks, reproducibility) and, only if all pass, publishes the image with
-// semver tags: vX.Y.Z (immutable), vX.Y, vX and latest (never moved
-// backwards). Prints the pinned image@sha256 reference and deploy command.
+// checks, reproducibility, scan) and, only if all pass, publishes the image
+// to the registry (see withRegistry) with semver tags: vX.Y.Z (immutable),
+// vX.Y, vX and latest (never moved backwards). Returns the release: its
+// digest and pinned reference, and the report as summary (text) and json.
 // +cache="never"
 func (m *Immutable) Release(
 	ctx context.Context,
 	// Version to release, semver: 1.4.0 or v1.4.0.
 	version string,
-	// Repository to publish to.
-	// +optional
-	// +default="localhost:5000/hello-immutable"
-	registry string,
-	// The registry as a service, for a registry on the caller's localhost:
-	// --registry-service tcp://localhost:5000 (inside a function, localhost
-	// is the function's own container).
-	// +optional
-	registryService *dagger.Service,
-	// Registry username.
-	// +optional
-	username string,
-	// Registry password or token, e.g. env:REGISTRY_TOKEN.
-	// +optional
-	password *dagger.Secret,
-	// Plain HTTP to a registry other than localhost.
-	// +optional
-	insecure bool,
-	// Prefix of version and floating tags; "" gives 1.2.3, 1.2, 1.
-	// +optional
-	// +default="v"
-	tagPrefix string,
-	// Output format: text or json (the release report).
-	// +optional
-	// +default="text"
-	format string,
 	// OSV advisory database for the scan gate: a directory of OSV JSON
 	// files (e.g. osv.dev's npm/all.zip unpacked). Default: the
 	// repository's fixtures/osv.
@@ -326,38 +339,28 @@ func (m *Immutable) Release(
 	// COSIGN_PASSWORD), e.g. env:COSIGN_PASSWORD.
 	// +optional
 	signingPassword *dagger.Secret,
-) (string, error) {
+) (*Release, error) {
 	key, keyPassword, err := secretKey(ctx, signingKey, signingPassword)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	s, err := m.session(ctx)
+	s, o, err := m.build(ctx, version)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	o, err := m.options(ctx, s, version)
+	reg, err := m.registry(ctx, m.Registry)
 	if err != nil {
-		return "", err
-	}
-	po, err := registryOptions(ctx, registry, registryService, username, password, insecure, tagPrefix)
-	if err != nil {
-		return "", err
+		return nil, err
 	}
 	db, err := s.advisoryDB(ctx, advisoryDb)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	report, err := pipeline.Release(ctx, s.c, pipeline.ReleaseOptions{
-		Build: o, Repo: registry, Publish: po, WorkDir: s.workDir, AdvisoryDB: db, FailOn: failOn,
+		Build: o, Registry: reg, WorkDir: s.workDir, AdvisoryDB: db, FailOn: failOn,
 		SigningKey: key, SigningPassword: keyPassword,
 	})
-	if err != nil && report != nil {
-		return "", fmt.Errorf("%w\n%s", err, render(report, "text"))
-	}
-	if err != nil {
-		return "", err
-	}
-	return render(report, format), nil
+	return newRelease(report, err)
 }
 
 // Sbom builds the app and returns the image's CycloneDX (1.6) JSON SBOM:
@@ -370,19 +373,11 @@ func (m *Immutable) Sbom(
 	// +default="0.0.0-dev"
 	version string,
 ) (*dagger.File, error) {
-	s, err := m.session(ctx)
+	s, o, err := m.build(ctx, version)
 	if err != nil {
 		return nil, err
 	}
-	o, err := m.options(ctx, s, version)
-	if err != nil {
-		return nil, err
-	}
-	b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
-	if err != nil {
-		return nil, err
-	}
-	bom, err := pipeline.SBOM(b, img, "")
+	bom, err := pipeline.BuildSBOM(ctx, s.c, o, s.workDir)
 	if err != nil {
 		return nil, err
 	}
@@ -414,11 +409,7 @@ func (m *Immutable) Scan(
 	// +default="text"
 	format string,
 ) (string, error) {
-	s, err := m.session(ctx)
-	if err != nil {
-		return "", err
-	}
-	o, err := m.options(ctx, s, version)
+	s, o, err := m.build(ctx, version)
 	if err != nil {
 		return "", err
 	}
@@ -426,26 +417,11 @@ func (m *Immutable) Scan(
 	if err != nil {
 		return "", err
 	}
-	if db == "" {
-		return "", fmt.Errorf("no advisory database: pass --advisory-db DIR")
-	}
-	b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
+	report, err := pipeline.ScanApp(ctx, s.c, o, s.workDir, db, failOn)
 	if err != nil {
 		return "", err
 	}
-	bom, err := pipeline.SBOM(b, img, "")
-	if err != nil {
-		return "", err
-	}
-	report, err := pipeline.Scan(bom, db, failOn)
-	if err != nil {
-		return "", err
-	}
-	out := render(report, format)
-	if err := report.Err(); err != nil {
-		return "", fmt.Errorf("%w\n%s", err, out)
-	}
-	return out, nil
+	return output(report, format)
 }
 
 // Sign signs a published image with a cosign-compatible signature (cosign's
@@ -457,7 +433,8 @@ func (m *Immutable) Scan(
 func (m *Immutable) Sign(
 	ctx context.Context,
 	// Image to sign: repo@sha256:… or repo:tag (a tag is resolved to the
-	// digest it points at now).
+	// digest it points at now); a bare tag or digest is taken in the
+	// registry's repository (see withRegistry).
 	ref string,
 	// Private key PEM: cosign.key (password below) or unencrypted
 	// PKCS#8/EC, e.g. file:./cosign.key.
@@ -466,29 +443,24 @@ func (m *Immutable) Sign(
 	// env:COSIGN_PASSWORD.
 	// +optional
 	keyPassword *dagger.Secret,
-	// The registry as a service (see release).
+	// Output format: text or json.
 	// +optional
-	registryService *dagger.Service,
-	// +optional
-	username string,
-	// +optional
-	password *dagger.Secret,
-	// +optional
-	insecure bool,
+	// +default="text"
+	format string,
 ) (string, error) {
 	pem, pw, err := secretKey(ctx, key, keyPassword)
 	if err != nil {
 		return "", err
 	}
-	po, err := registryOptions(ctx, repoOf(ref), registryService, username, password, insecure, "v")
+	reg, err := m.registryFor(ctx, ref)
 	if err != nil {
 		return "", err
 	}
-	digest, sig, err := pipeline.SignImage(ctx, ref, pem, pw, po)
+	r, err := pipeline.SignImage(ctx, reg, ref, pem, pw)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("signed %s (%s)\nsignature: %s\n", ref, digest, sig), nil
+	return output(r, format)
 }
 
 // VerifySignature checks that an image carries a cosign signature made with
@@ -497,33 +469,29 @@ func (m *Immutable) Sign(
 // +cache="never"
 func (m *Immutable) VerifySignature(
 	ctx context.Context,
-	// Image to verify: repo:tag or repo@sha256:….
+	// Image to verify: repo:tag or repo@sha256:… (bare: in the registry's
+	// repository).
 	ref string,
 	// Public key PEM (cosign.pub).
 	key *dagger.File,
-	// The registry as a service (see release).
+	// Output format: text or json.
 	// +optional
-	registryService *dagger.Service,
-	// +optional
-	username string,
-	// +optional
-	password *dagger.Secret,
-	// +optional
-	insecure bool,
+	// +default="text"
+	format string,
 ) (string, error) {
 	pub, err := key.Contents(ctx)
 	if err != nil {
 		return "", err
 	}
-	po, err := registryOptions(ctx, repoOf(ref), registryService, username, password, insecure, "v")
+	reg, err := m.registryFor(ctx, ref)
 	if err != nil {
 		return "", err
 	}
-	v, err := pipeline.VerifySignature(ctx, ref, []byte(pub), po)
+	v, err := pipeline.VerifySignature(ctx, reg, ref, []byte(pub))
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("verified %s: %d of %d signatures valid\nsignatures: %s (%s)\n", v.Ref, v.Valid, v.Total, v.Tag, v.SignatureDigest), nil
+	return output(v, format)
 }
 
 // VerifyRelease is the check before a deploy: is the image ref points at
@@ -534,79 +502,51 @@ func (m *Immutable) VerifySignature(
 // +cache="never"
 func (m *Immutable) VerifyRelease(
 	ctx context.Context,
-	// Image to check: repo:tag or repo@sha256:….
+	// Image to check: repo:tag or repo@sha256:… (bare: in the registry's
+	// repository).
 	ref string,
 	// Public key PEM (cosign.pub) the release was signed with.
 	key *dagger.File,
-	// The registry as a service (see release).
-	// +optional
-	registryService *dagger.Service,
-	// +optional
-	username string,
-	// +optional
-	password *dagger.Secret,
-	// +optional
-	insecure bool,
-) (string, error) {
-	pub, err := key.Contents(ctx)
-	if err != nil {
-		return "", err
-	}
-	po, err := registryOptions(ctx, repoOf(ref), registryService, username, password, insecure, "v")
-	if err != nil {
-		return "", err
-	}
-	c, err := pipeline.VerifyRelease(ctx, ref, []byte(pub), po)
-	if err != nil {
-		return "", err
-	}
-	var b bytes.Buffer
-	c.Format(&b)
-	if err := c.Err(); err != nil {
-		return "", fmt.Errorf("%s%w", b.String(), err)
-	}
-	return b.String(), nil
-}
-
-// Releases lists the published versions, newest first, with digests and
-// dates, and where each floating tag points.
-// +cache="never"
-func (m *Immutable) Releases(
-	ctx context.Context,
-	// Repository to read.
-	// +optional
-	// +default="localhost:5000/hello-immutable"
-	registry string,
-	// The registry as a service (see release).
-	// +optional
-	registryService *dagger.Service,
-	// +optional
-	username string,
-	// +optional
-	password *dagger.Secret,
-	// +optional
-	insecure bool,
 	// Output format: text or json.
 	// +optional
 	// +default="text"
 	format string,
 ) (string, error) {
-	po, err := registryOptions(ctx, registry, registryService, username, password, insecure, "v")
+	pub, err := key.Contents(ctx)
 	if err != nil {
 		return "", err
 	}
-	h, err := pipeline.Releases(ctx, registry, po)
+	reg, err := m.registryFor(ctx, ref)
 	if err != nil {
 		return "", err
 	}
-	if format == "json" {
-		return render(h, format), nil
-	}
-	var b bytes.Buffer
-	if err := h.Format(&b); err != nil {
+	c, err := pipeline.VerifyRelease(ctx, reg, ref, []byte(pub))
+	if err != nil {
 		return "", err
 	}
-	return b.String(), nil
+	return output(c, format)
+}
+
+// Releases lists the versions published to the registry (see
+// withRegistry; under its tag prefix), newest first, with digests, dates
+// and attachments, and where each floating tag points.
+// +cache="never"
+func (m *Immutable) Releases(
+	ctx context.Context,
+	// Output format: text or json.
+	// +optional
+	// +default="text"
+	format string,
+) (string, error) {
+	reg, err := m.registry(ctx, m.Registry)
+	if err != nil {
+		return "", err
+	}
+	h, err := pipeline.Releases(ctx, reg)
+	if err != nil {
+		return "", err
+	}
+	return output(h, format)
 }
 
 // Rollback moves the floating tags that point at a newer release of the
@@ -617,198 +557,18 @@ func (m *Immutable) Rollback(
 	ctx context.Context,
 	// Version to roll back to, e.g. 1.2.3.
 	to string,
+	// Output format: text or json.
 	// +optional
-	// +default="localhost:5000/hello-immutable"
-	registry string,
-	// The registry as a service (see release).
-	// +optional
-	registryService *dagger.Service,
-	// +optional
-	username string,
-	// +optional
-	password *dagger.Secret,
-	// +optional
-	insecure bool,
-	// Prefix of version and floating tags.
-	// +optional
-	// +default="v"
-	tagPrefix string,
+	// +default="text"
+	format string,
 ) (string, error) {
-	po, err := registryOptions(ctx, registry, registryService, username, password, insecure, tagPrefix)
+	reg, err := m.registry(ctx, m.Registry)
 	if err != nil {
 		return "", err
 	}
-	res, err := publish.Rollback(ctx, registry, to, po)
+	res, err := pipeline.Rollback(ctx, reg, to)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("rolled back %v to %s (%s)\npinned: %s\ndeploy: %s\n",
-		res.Moved, res.Version, res.Digest, res.Ref, publish.DeployCommand("my-app", res.Ref)), nil
-}
-
-// session is the dagger.io/dagger client of this function's session plus a
-// scratch directory; pipeline/ is written against that library.
-type session struct {
-	c       *lib.Client
-	workDir string
-}
-
-func (m *Immutable) session(ctx context.Context) (*session, error) {
-	c, err := lib.Connect(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the session: %w", err)
-	}
-	return &session{c: c, workDir: "/tmp"}, nil
-}
-
-// advisoryDB exports an advisory database directory into the function's
-// filesystem for the scan, which reads a path; nil gives "".
-func (s *session) advisoryDB(ctx context.Context, dir *dagger.Directory) (string, error) {
-	if dir == nil {
-		return "", nil
-	}
-	path, err := os.MkdirTemp(s.workDir, "osv-")
-	if err != nil {
-		return "", err
-	}
-	if _, err := dir.Export(ctx, path); err != nil {
-		return "", fmt.Errorf("exporting the advisory database: %w", err)
-	}
-	return path, nil
-}
-
-// options converts the module's settings into pipeline.BuildOptions; the
-// source directory, npm token and npm registry cross from generated to
-// library types by ID.
-func (m *Immutable) options(ctx context.Context, s *session, version string) (pipeline.BuildOptions, error) {
-	id, err := m.Source.ID(ctx)
-	if err != nil {
-		return pipeline.BuildOptions{}, err
-	}
-	var npmToken *lib.Secret
-	if m.NpmToken != nil {
-		id, err := m.NpmToken.ID(ctx)
-		if err != nil {
-			return pipeline.BuildOptions{}, err
-		}
-		npmToken = s.c.LoadSecretFromID(lib.SecretID(id))
-	}
-	var npmRegistry *lib.Service
-	if m.NpmRegistry != nil {
-		id, err := m.NpmRegistry.ID(ctx)
-		if err != nil {
-			return pipeline.BuildOptions{}, err
-		}
-		npmRegistry = s.c.LoadServiceFromID(lib.ServiceID(id))
-	}
-	rev, epoch, err := m.checkout(ctx, s)
-	if err != nil {
-		return pipeline.BuildOptions{}, err
-	}
-	o := pipeline.BuildOptions{
-		Source:            s.c.LoadDirectoryFromID(lib.DirectoryID(id)),
-		RuntimeBase:       m.RuntimeBase,
-		BuilderBase:       m.BuilderBase,
-		AllowUnpinnedBase: m.AllowUnpinnedBase,
-		Version:           version,
-		Revision:          rev,
-		SourceURL:         m.SourceURL,
-		Epoch:             epoch,
-		Entrypoint:        m.Entrypoint,
-		Port:              m.Port,
-		NpmToken:          npmToken,
-		NpmRegistry:       npmRegistry,
-		NpmRegistryHost:   m.NpmRegistryHost,
-	}
-	return o, m.appOptions(&o)
-}
-
-// container hands a normalized image back as a generated-type Container.
-func (s *session) container(ctx context.Context, img *pipeline.Image) (*dagger.Container, error) {
-	id, err := img.Container(s.c).ID(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return dag.LoadContainerFromID(dagger.ContainerID(id)), nil
-}
-
-// registryOptions builds publish.Options; a registry service, when given, is
-// started and tunnelled to under the registry's own name.
-func registryOptions(ctx context.Context, registry string, svc *dagger.Service, username string, password *dagger.Secret, insecure bool, tagPrefix string) (publish.Options, error) {
-	o := publish.Options{Insecure: insecure, TagPrefix: &tagPrefix}
-	if username != "" {
-		if password == nil {
-			return o, fmt.Errorf("--username given without --password (e.g. --password env:REGISTRY_TOKEN)")
-		}
-		pw, err := password.Plaintext(ctx)
-		if err != nil {
-			return o, err
-		}
-		o.Auth = &authn.Basic{Username: username, Password: pw}
-	}
-	host, err := pipeline.RegistryHost(registry)
-	if err != nil {
-		return o, err
-	}
-	if svc == nil {
-		if pipeline.IsLoopback(host) {
-			return o, fmt.Errorf("registry %s is on the caller's machine, which a module function cannot reach by that name: add --registry-service tcp://%s", registry, host)
-		}
-		return o, nil
-	}
-	if _, err := svc.Start(ctx); err != nil {
-		return o, fmt.Errorf("starting the registry service: %w", err)
-	}
-	endpoint, err := svc.Endpoint(ctx)
-	if err != nil {
-		return o, fmt.Errorf("registry service endpoint: %w", err)
-	}
-	o.Transport = pipeline.TunnelTransport(host, endpoint)
-	return o, nil
-}
-
-// secretKey reads a PEM key and its optional password from secrets (nil
-// key gives nil). Their values are never logged.
-func secretKey(ctx context.Context, key, password *dagger.Secret) (pem, pw []byte, err error) {
-	if key == nil {
-		return nil, nil, nil
-	}
-	k, err := key.Plaintext(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading the signing key secret: %w", err)
-	}
-	if password != nil {
-		p, err := password.Plaintext(ctx)
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading the signing key password secret: %w", err)
-		}
-		pw = []byte(p)
-	}
-	return []byte(k), pw, nil
-}
-
-// repoOf is the repository of an image reference ("" if it does not parse;
-// the caller's own parsing reports the error).
-func repoOf(ref string) string {
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		return ""
-	}
-	return r.Context().Name()
-}
-
-// render formats a report as text (its Format method) or as JSON.
-func render(v any, format string) string {
-	if format == "json" {
-		b, err := stdjson.MarshalIndent(v, "", "  ")
-		if err != nil {
-			return err.Error()
-		}
-		return string(b) + "\n"
-	}
-	var b bytes.Buffer
-	if f, ok := v.(interface{ Format(io.Writer) }); ok {
-		f.Format(&b)
-	}
-	return b.String()
+	return output(res, format)
 }

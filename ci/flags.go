@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -99,31 +98,31 @@ type registryFlags struct {
 }
 
 func (f *registryFlags) register(fs *flag.FlagSet) {
-	reg := os.Getenv("IMMUTABLE_REGISTRY")
-	if reg == "" {
-		reg = "localhost:5000"
+	repo := pipeline.DefaultRepository
+	if reg := os.Getenv("IMMUTABLE_REGISTRY"); reg != "" {
+		repo = reg + "/" + pipeline.DefaultRepositoryName
 	}
-	fs.StringVar(&f.repo, "registry", reg+"/hello-immutable", "repository to publish to, e.g. registry.example.com/team/app")
+	fs.StringVar(&f.repo, "registry", repo, "repository to publish to, e.g. registry.example.com/team/app")
 	fs.StringVar(&f.username, "username", "", "registry username")
 	fs.StringVar(&f.passwordEnv, "password-env", "REGISTRY_TOKEN", "environment variable holding the registry password or token (used with --username)")
 	fs.StringVar(&f.tagPrefix, "tag-prefix", publish.DefaultTagPrefix, "prefix of version and floating tags (\"\" gives 1.2.3, 1.2, 1)")
 	fs.BoolVar(&f.insecure, "insecure", false, "plain HTTP to a registry other than localhost")
 }
 
-func (f *registryFlags) options() (publish.Options, error) {
-	o := publish.Options{Insecure: f.insecure, TagPrefix: &f.tagPrefix, Log: os.Stderr}
+// registry resolves the flags into the pipeline's registry: repository,
+// access (credentials from --password-env) and publish rules.
+func (f *registryFlags) registry() (pipeline.Registry, error) {
+	r := pipeline.Registry{
+		Repo:    f.repo,
+		Access:  publish.Access{Insecure: f.insecure},
+		Publish: publish.Options{TagPrefix: &f.tagPrefix, Log: os.Stderr},
+	}
 	if f.username != "" {
 		pw := os.Getenv(f.passwordEnv)
 		if pw == "" {
-			return o, fmt.Errorf("--username %s given but $%s is empty: export the registry token in %s", f.username, f.passwordEnv, f.passwordEnv)
+			return r, fmt.Errorf("--username %s given but $%s is empty: export the registry token in %s", f.username, f.passwordEnv, f.passwordEnv)
 		}
-		o.Auth = &authn.Basic{Username: f.username, Password: pw}
+		r.Access.Auth = &authn.Basic{Username: f.username, Password: pw}
 	}
-	return o, nil
-}
-
-func printJSON(v any) error {
-	enc := json.NewEncoder(os.Stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return r, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"os"
 
 	"dagger/immutable/pipeline"
@@ -42,20 +41,16 @@ func cmdSbom(ctx context.Context, args []string) error {
 	}
 	var bom []byte
 	if digest != "" {
-		po, err := rf.options()
+		reg, err := rf.registry()
 		if err != nil {
 			return err
 		}
-		if bom, err = pipeline.FetchSBOM(ctx, rf.repo, digest, po); err != nil {
+		if bom, err = pipeline.FetchSBOM(ctx, reg, digest); err != nil {
 			return err
 		}
 	} else {
-		err := withBuild(ctx, &bf, func(s *session, o pipeline.BuildOptions) error {
-			b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
-			if err != nil {
-				return err
-			}
-			bom, err = pipeline.SBOM(b, img, "")
+		err := withBuild(ctx, &bf, func(s *session, o pipeline.BuildOptions) (err error) {
+			bom, err = pipeline.BuildSBOM(ctx, s.c, o, s.workDir)
 			return err
 		})
 		if err != nil {
@@ -77,22 +72,11 @@ func cmdScan(ctx context.Context, args []string) error {
 	if err := parse("scan", args, &bf, nil, sf.register); err != nil {
 		return err
 	}
-	if sf.db == "" {
-		return fmt.Errorf("--advisory-db is required (a directory or .zip of OSV JSON)")
-	}
 	return withBuild(ctx, &bf, func(s *session, o pipeline.BuildOptions) error {
-		b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
+		report, err := pipeline.ScanApp(ctx, s.c, o, s.workDir, sf.db, sf.failOn)
 		if err != nil {
 			return err
 		}
-		bom, err := pipeline.SBOM(b, img, "")
-		if err != nil {
-			return err
-		}
-		report, err := pipeline.Scan(bom, sf.db, sf.failOn)
-		if err != nil {
-			return err
-		}
-		return emit(bf.json, report)
+		return show(bf.json, report)
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 
 	"dagger/immutable/pipeline"
 )
@@ -25,18 +24,6 @@ func (f *signFlags) register(fs *flag.FlagSet, keyHelp string) {
 	fs.BoolVar(&f.json, "json", false, "print JSON")
 }
 
-// ref is the image reference: a bare tag or digest is taken in repo.
-func (f *signFlags) ref(repo string) string {
-	switch {
-	case strings.Contains(f.image, "/"):
-		return f.image
-	case strings.HasPrefix(f.image, "sha256:"):
-		return repo + "@" + f.image
-	default:
-		return repo + ":" + f.image
-	}
-}
-
 // cmdSign signs a published image with a cosign-compatible signature.
 func cmdSign(ctx context.Context, args []string) error {
 	var rf registryFlags
@@ -46,26 +33,15 @@ func cmdSign(ctx context.Context, args []string) error {
 	}); err != nil {
 		return err
 	}
-	if sf.image == "" || sf.key == "" {
-		return fmt.Errorf("--image and --key are required, e.g. --image localhost:5000/hello-immutable:v1.0.0 --key cosign.key")
-	}
-	key, err := os.ReadFile(sf.key)
+	reg, key, err := sf.load(&rf, "cosign.key")
 	if err != nil {
 		return err
 	}
-	po, err := rf.options()
+	r, err := pipeline.SignImage(ctx, reg, sf.image, key, []byte(os.Getenv(passwordEnv)))
 	if err != nil {
 		return err
 	}
-	digest, sig, err := pipeline.SignImage(ctx, sf.ref(rf.repo), key, []byte(os.Getenv(passwordEnv)), po)
-	if err != nil {
-		return err
-	}
-	if sf.json {
-		return printJSON(map[string]string{"image": sf.ref(rf.repo), "digest": digest, "signature": sig})
-	}
-	fmt.Printf("signed %s (%s)\n  signature: %s\n", sf.ref(rf.repo), digest, sig)
-	return nil
+	return show(sf.json, r)
 }
 
 // cmdVerifySignature checks an image's cosign signature against a public key.
@@ -77,26 +53,29 @@ func cmdVerifySignature(ctx context.Context, args []string) error {
 	}); err != nil {
 		return err
 	}
-	if sf.image == "" || sf.key == "" {
-		return fmt.Errorf("--image and --key are required, e.g. --image localhost:5000/hello-immutable:v1.0.0 --key cosign.pub")
-	}
-	pub, err := os.ReadFile(sf.key)
+	reg, pub, err := sf.load(&rf, "cosign.pub")
 	if err != nil {
 		return err
 	}
-	po, err := rf.options()
+	v, err := pipeline.VerifySignature(ctx, reg, sf.image, pub)
 	if err != nil {
 		return err
 	}
-	v, err := pipeline.VerifySignature(ctx, sf.ref(rf.repo), pub, po)
+	return show(sf.json, v)
+}
+
+// load checks that --image and --key are given and reads the key file
+// (example names the key in the error) and the registry flags.
+func (f *signFlags) load(rf *registryFlags, example string) (pipeline.Registry, []byte, error) {
+	if f.image == "" || f.key == "" {
+		return pipeline.Registry{}, nil, fmt.Errorf("--image and --key are required, e.g. --image %s:v1.0.0 --key %s", pipeline.DefaultRepository, example)
+	}
+	key, err := os.ReadFile(f.key)
 	if err != nil {
-		return err
+		return pipeline.Registry{}, nil, err
 	}
-	if sf.json {
-		return printJSON(v)
-	}
-	fmt.Printf("verified %s: %d of %d signatures valid for %s\n  signatures: %s (%s)\n", v.Ref, v.Valid, v.Total, sf.key, v.Tag, v.SignatureDigest)
-	return nil
+	reg, err := rf.registry()
+	return reg, key, err
 }
 
 // signingKey reads the release's --sign-key file ("" gives nil) and the

@@ -12,7 +12,6 @@ import (
 
 	"dagger/immutable/pipeline"
 	"dagger/immutable/provision"
-	"dagger/immutable/publish"
 )
 
 // session is a connected engine plus a scratch directory for image tarballs.
@@ -66,24 +65,6 @@ func withBuild(ctx context.Context, bf *buildFlags, fn func(s *session, o pipeli
 	return fn(s, o)
 }
 
-// report is a stage's report: text with Format, JSON by its fields.
-type report interface {
-	Format(io.Writer)
-	Err() error
-}
-
-// emit prints r as JSON or text and returns r.Err().
-func emit(asJSON bool, r report) error {
-	if asJSON {
-		if err := printJSON(r); err != nil {
-			return err
-		}
-	} else {
-		r.Format(os.Stdout)
-	}
-	return r.Err()
-}
-
 func (s *session) Close() {
 	os.RemoveAll(s.workDir)
 	s.c.Close()
@@ -110,6 +91,12 @@ func parse(verb string, args []string, bf *buildFlags, rf *registryFlags, extra 
 	return nil
 }
 
+// show prints r as text, or as JSON with --json, and returns r's verdict
+// (see pipeline.Render).
+func show(asJSON bool, r pipeline.Report) error {
+	return pipeline.Render(os.Stdout, r, asJSON)
+}
+
 func cmdBuild(ctx context.Context, args []string) error {
 	var bf buildFlags
 	var out string
@@ -128,11 +115,7 @@ func cmdBuild(ctx context.Context, args []string) error {
 				return err
 			}
 		}
-		if bf.json {
-			return printJSON(map[string]any{"digest": img.Digest, "labels": b.Labels, "node": b.NodeVersion, "entrypoint": b.App.Entrypoint})
-		}
-		fmt.Println(img.Digest)
-		return nil
+		return show(bf.json, img.Report(b))
 	})
 }
 
@@ -146,7 +129,7 @@ func cmdTestApp(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		return emit(bf.json, report)
+		return show(bf.json, report)
 	})
 }
 
@@ -160,7 +143,7 @@ func cmdVerify(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		return emit(bf.json, report)
+		return show(bf.json, report)
 	})
 }
 
@@ -179,7 +162,7 @@ func cmdRelease(ctx context.Context, args []string) error {
 	if bf.version == "" {
 		return fmt.Errorf("--version is required, e.g. --version 1.4.0")
 	}
-	po, err := rf.options()
+	reg, err := rf.registry()
 	if err != nil {
 		return err
 	}
@@ -189,16 +172,12 @@ func cmdRelease(ctx context.Context, args []string) error {
 	}
 	return withBuild(ctx, &bf, func(s *session, o pipeline.BuildOptions) error {
 		report, err := pipeline.Release(ctx, s.c, pipeline.ReleaseOptions{
-			Build: o, Repo: rf.repo, Publish: po, WorkDir: s.workDir, AdvisoryDB: sf.db, FailOn: sf.failOn,
+			Build: o, Registry: reg, WorkDir: s.workDir, AdvisoryDB: sf.db, FailOn: sf.failOn,
 			SigningKey: key, SigningPassword: keyPassword,
 		})
 		if report != nil {
-			if bf.json {
-				if jerr := printJSON(report); jerr != nil {
-					return jerr
-				}
-			} else {
-				report.Format(os.Stdout)
+			if perr := show(bf.json, report); perr != nil && err == nil {
+				return perr
 			}
 		}
 		return err
@@ -221,19 +200,15 @@ func cmdPublish(ctx context.Context, args []string) error {
 	if image == "" || version == "" {
 		return fmt.Errorf("--image and --version are required, e.g. --image image.tar --version 1.4.0")
 	}
-	po, err := rf.options()
+	reg, err := rf.registry()
 	if err != nil {
 		return err
 	}
-	res, err := pipeline.PublishTarball(ctx, image, rf.repo, version, po)
+	res, err := pipeline.PublishTarball(ctx, reg, image, version)
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		return printJSON(res)
-	}
-	fmt.Printf("published %s as %s (moved: %s)\n  pinned: %s\n", version, res.VersionTag, strings.Join(res.Moved, ", "), res.Ref)
-	return nil
+	return show(asJSON, res)
 }
 
 func cmdReleases(ctx context.Context, args []string) error {
@@ -244,18 +219,15 @@ func cmdReleases(ctx context.Context, args []string) error {
 	}); err != nil {
 		return err
 	}
-	po, err := rf.options()
+	reg, err := rf.registry()
 	if err != nil {
 		return err
 	}
-	h, err := pipeline.Releases(ctx, rf.repo, po)
+	h, err := pipeline.Releases(ctx, reg)
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		return printJSON(h)
-	}
-	return h.Format(os.Stdout)
+	return show(asJSON, h)
 }
 
 func cmdRollback(ctx context.Context, args []string) error {
@@ -271,24 +243,15 @@ func cmdRollback(ctx context.Context, args []string) error {
 	if to == "" {
 		return fmt.Errorf("--to is required, e.g. --to 1.2.3")
 	}
-	po, err := rf.options()
+	reg, err := rf.registry()
 	if err != nil {
 		return err
 	}
-	res, err := publish.Rollback(ctx, rf.repo, to, po)
+	res, err := pipeline.Rollback(ctx, reg, to)
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		return printJSON(res)
-	}
-	fmt.Printf("rolled back %s to %s (%s)\n", strings.Join(res.Moved, ", "), res.Version, res.Digest)
-	fmt.Printf("  pinned: %s\n  deploy: %s\n", res.Ref, publish.DeployCommand(repoName(rf.repo), res.Ref))
-	return nil
-}
-
-func repoName(repo string) string {
-	return repo[strings.LastIndex(repo, "/")+1:]
+	return show(asJSON, res)
 }
 
 func copyFile(src, dst string) error {

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
-	"os"
 
 	"dagger/immutable/pipeline"
 )
@@ -20,27 +18,13 @@ func cmdVerifyRelease(ctx context.Context, args []string) error {
 	}); err != nil {
 		return err
 	}
-	if sf.image == "" || sf.key == "" {
-		return fmt.Errorf("--image and --key are required, e.g. --image localhost:5000/hello-immutable:v1.0.0 --key cosign.pub")
-	}
-	pub, err := os.ReadFile(sf.key)
+	reg, pub, err := sf.load(&rf, "cosign.pub")
 	if err != nil {
 		return err
 	}
-	po, err := rf.options()
+	c, err := pipeline.VerifyRelease(ctx, reg, sf.image, pub)
 	if err != nil {
 		return err
 	}
-	c, err := pipeline.VerifyRelease(ctx, sf.ref(rf.repo), pub, po)
-	if err != nil {
-		return err
-	}
-	if sf.json {
-		if err := printJSON(c); err != nil {
-			return err
-		}
-	} else {
-		c.Format(os.Stdout)
-	}
-	return c.Err()
+	return show(sf.json, c)
 }

@@ -33,11 +33,8 @@ type releaseAttachments struct {
 // newReleaseAttachments builds the SBOMs (CycloneDX and SPDX from the same
 // package list), the SLSA provenance (DSSE-signed when key is set) and the
 // signature of img. It writes nothing.
-func newReleaseAttachments(ctx context.Context, c *dagger.Client, o ReleaseOptions, b *Build, img *Image, gates []publish.Gate, sg *scanGate, key crypto.Signer) (*releaseAttachments, error) {
-	repo, ropts, err := publish.RemoteOptions(ctx, o.Repo, o.Publish)
-	if err != nil {
-		return nil, err
-	}
+func newReleaseAttachments(ctx context.Context, c *dagger.Client, o ReleaseOptions, t *publish.Target, b *Build, img *Image, gates []publish.Gate, sg *scanGate, key crypto.Signer) (*releaseAttachments, error) {
+	repo, ropts := t.Repository(), t.Remote()
 	subject, err := imageDescriptor(img.Image)
 	if err != nil {
 		return nil, err
@@ -50,7 +47,7 @@ func newReleaseAttachments(ctx context.Context, c *dagger.Client, o ReleaseOptio
 	if err != nil {
 		return nil, err
 	}
-	in, err := provenanceInputs(ctx, c, o, b, img, gates)
+	in, err := provenanceInputs(ctx, c, o, repo, b, img, gates)
 	if err != nil {
 		return nil, err
 	}
@@ -66,9 +63,9 @@ func newReleaseAttachments(ctx context.Context, c *dagger.Client, o ReleaseOptio
 }
 
 // provenanceInputs gathers what the provenance states about a release.
-func provenanceInputs(ctx context.Context, c *dagger.Client, o ReleaseOptions, b *Build, img *Image, gates []publish.Gate) (attest.Inputs, error) {
+func provenanceInputs(ctx context.Context, c *dagger.Client, o ReleaseOptions, repo name.Repository, b *Build, img *Image, gates []publish.Gate) (attest.Inputs, error) {
 	in := attest.Inputs{
-		Repo: o.Repo, Digest: img.Digest, Version: o.Build.Version,
+		Repo: repo.String(), Digest: img.Digest, Version: o.Build.Version,
 		SourceURL: b.Options.SourceURL, Revision: b.Options.Revision, SourceDateEpoch: b.Options.Epoch.Unix(),
 		RuntimeBase: b.Options.RuntimeBase, BuilderBase: b.Options.BuilderBase,
 		Lockfile: b.Lockfile, NodeVersion: b.NodeVersion,

@@ -16,7 +16,6 @@ import (
 	"dagger/immutable/internal/memregistry"
 	"dagger/immutable/internal/testenv"
 	"dagger/immutable/pipeline"
-	"dagger/immutable/publish"
 	"dagger/immutable/sign"
 )
 
@@ -67,7 +66,7 @@ func TestReferrersRelease(t *testing.T) {
 	}
 	release := func() (*pipeline.ReleaseReport, error) {
 		return pipeline.Release(ctx(t), c, pipeline.ReleaseOptions{
-			Build: options(c, testenv.Path("fixtures", "app"), "1.0.0"), Repo: repo, WorkDir: t.TempDir(),
+			Build: options(c, testenv.Path("fixtures", "app"), "1.0.0"), Registry: pipeline.Registry{Repo: repo}, WorkDir: t.TempDir(),
 			SigningKey: priv, SigningPassword: []byte(pw),
 		})
 	}
@@ -92,7 +91,7 @@ func TestReferrersRelease(t *testing.T) {
 	}
 
 	t.Run("verify-release says yes", func(t *testing.T) {
-		chk, err := pipeline.VerifyRelease(ctx(t), repo+":v1.0.0", pub, publish.Options{})
+		chk, err := pipeline.VerifyRelease(ctx(t), pipeline.Registry{}, repo+":v1.0.0", pub)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +140,7 @@ func TestReferrersRelease(t *testing.T) {
 
 	t.Run("verify-release names what is wrong", func(t *testing.T) {
 		other := memregistry.PushRandom(t, reg+"/"+path+":not-released")
-		chk, err := pipeline.VerifyRelease(ctx(t), repo+":not-released", pub, publish.Options{})
+		chk, err := pipeline.VerifyRelease(ctx(t), pipeline.Registry{}, repo+":not-released", pub)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +148,7 @@ func TestReferrersRelease(t *testing.T) {
 			t.Errorf("VerifyRelease(unreleased image) = %v, want a missing record for %s", err, other)
 		}
 		_, wrongPub, _ := sign.GenerateKeyPair(nil)
-		chk, err = pipeline.VerifyRelease(ctx(t), repo+":v1.0.0", wrongPub, publish.Options{})
+		chk, err = pipeline.VerifyRelease(ctx(t), pipeline.Registry{}, repo+":v1.0.0", wrongPub)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,7 +158,7 @@ func TestReferrersRelease(t *testing.T) {
 	})
 
 	t.Run("releases lists the attestations", func(t *testing.T) {
-		h, err := pipeline.Releases(ctx(t), repo, publish.Options{})
+		h, err := pipeline.Releases(ctx(t), pipeline.Registry{Repo: repo})
 		if err != nil {
 			t.Fatal(err)
 		}

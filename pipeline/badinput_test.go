@@ -56,7 +56,7 @@ func TestBadInputs(t *testing.T) {
 	// One repository already has 1.0.0 of the fixture.
 	released := fmt.Sprintf("%s/badinput/released-%d", reg, run)
 	if _, err := pipeline.Release(ctx(t), c, pipeline.ReleaseOptions{
-		Build: options(c, testenv.Path("fixtures", "app"), "1.0.0"), Repo: released, WorkDir: t.TempDir(),
+		Build: options(c, testenv.Path("fixtures", "app"), "1.0.0"), Registry: pipeline.Registry{Repo: released}, WorkDir: t.TempDir(),
 	}); err != nil {
 		t.Fatalf("releasing 1.0.0 first: %v", err)
 	}
@@ -87,12 +87,12 @@ func TestBadInputs(t *testing.T) {
 				os.RemoveAll(filepath.Join(dir, e.Name()))
 			}
 		}, class: pipeline.ErrEmptySource},
-		{name: "registry path with upper case", opts: func(o *pipeline.ReleaseOptions) { o.Repo = reg + "/Hello-Immutable" }, class: publish.ErrInvalidRepository},
-		{name: "registry path with invalid characters", opts: func(o *pipeline.ReleaseOptions) { o.Repo = reg + "/hello immutable!" }, class: publish.ErrInvalidRepository},
-		{name: "unreachable registry", opts: func(o *pipeline.ReleaseOptions) { o.Repo = "127.0.0.1:1/hello-immutable" }, class: publish.ErrUnreachable},
+		{name: "registry path with upper case", opts: func(o *pipeline.ReleaseOptions) { o.Registry.Repo = reg + "/Hello-Immutable" }, class: publish.ErrInvalidRepository},
+		{name: "registry path with invalid characters", opts: func(o *pipeline.ReleaseOptions) { o.Registry.Repo = reg + "/hello immutable!" }, class: publish.ErrInvalidRepository},
+		{name: "unreachable registry", opts: func(o *pipeline.ReleaseOptions) { o.Registry.Repo = "127.0.0.1:1/hello-immutable" }, class: publish.ErrUnreachable},
 		{name: "version already released with another digest", edit: func(t *testing.T, dir string) {
 			replaceIn(t, filepath.Join(dir, "app.js"), "Hello from an immutable image", "Hello, changed")
-		}, opts: func(o *pipeline.ReleaseOptions) { o.Repo = released }, class: publish.ErrVersionExists, heavy: true},
+		}, opts: func(o *pipeline.ReleaseOptions) { o.Registry.Repo = released }, class: publish.ErrVersionExists, heavy: true},
 		{name: "failing unit test", edit: func(t *testing.T, dir string) {
 			replaceIn(t, filepath.Join(dir, "test", "app.test.js"), "assert.equal(res.status, 404);", "assert.equal(res.status, 500);")
 		}, class: pipeline.ErrGateFailed, gate: "unit", heavy: true},
@@ -127,14 +127,14 @@ func TestBadInputs(t *testing.T) {
 					version = "1.0.0"
 				}
 				o := pipeline.ReleaseOptions{
-					Build:   options(c, dir, version),
-					Repo:    fmt.Sprintf("%s/badinput/case-%d-%d", reg, i, run),
-					WorkDir: t.TempDir(),
+					Build:    options(c, dir, version),
+					Registry: pipeline.Registry{Repo: fmt.Sprintf("%s/badinput/case-%d-%d", reg, i, run)},
+					WorkDir:  t.TempDir(),
 				}
 				if tc.opts != nil {
 					tc.opts(&o)
 				}
-				before := tagsIfLocal(t, reg, o.Repo)
+				before := tagsIfLocal(t, reg, o.Registry.Repo)
 				start := time.Now()
 				_, err := pipeline.Release(ctx(t), c, o)
 				if err == nil {
@@ -154,7 +154,7 @@ func TestBadInputs(t *testing.T) {
 					t.Errorf("error does not say that nothing was published: %v", err)
 					ok = false
 				}
-				if after := tagsIfLocal(t, reg, o.Repo); !reflect.DeepEqual(before, after) {
+				if after := tagsIfLocal(t, reg, o.Registry.Repo); !reflect.DeepEqual(before, after) {
 					t.Errorf("registry changed:\nbefore %v\nafter  %v", before, after)
 					ok = false
 				}
@@ -193,12 +193,12 @@ func wrongCredentials(t *testing.T) badInput {
 	return badInput{
 		name: "wrong credentials",
 		opts: func(o *pipeline.ReleaseOptions) {
-			o.Repo = repo
-			o.Publish.Auth = &authn.Basic{Username: "ci", Password: "wrong-password"}
+			o.Registry.Repo = repo
+			o.Registry.Access.Auth = &authn.Basic{Username: "ci", Password: "wrong-password"}
 		},
 		class: publish.ErrUnauthorized,
 		after: func(t *testing.T) {
-			h, err := publish.Releases(context.Background(), repo, publish.Options{Auth: &authn.Basic{Username: "ci", Password: "right-password"}})
+			h, err := pipeline.Releases(context.Background(), pipeline.Registry{Repo: repo, Access: publish.Access{Auth: &authn.Basic{Username: "ci", Password: "right-password"}}})
 			if err != nil {
 				t.Fatalf("reading %s with the right password: %v", repo, err)
 			}

@@ -27,7 +27,7 @@ func TestBuildStepRelease(t *testing.T) {
 	repo := fmt.Sprintf("%s/e2e-buildstep-%d", testenv.Registry(t), time.Now().UnixNano())
 	release := func(dir, version string) (*pipeline.ReleaseReport, error) {
 		return pipeline.Release(ctx(t), c, pipeline.ReleaseOptions{
-			Build: options(c, dir, version), Repo: repo, WorkDir: t.TempDir(),
+			Build: options(c, dir, version), Registry: pipeline.Registry{Repo: repo}, WorkDir: t.TempDir(),
 		})
 	}
 

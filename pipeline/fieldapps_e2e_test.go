@@ -36,14 +36,14 @@ func fieldRelease(t *testing.T, tag, dir string, edit func(o *pipeline.BuildOpti
 	if edit != nil {
 		edit(&o)
 	}
-	r, err := pipeline.Release(ctx(t), c, pipeline.ReleaseOptions{Build: o, Repo: repo, WorkDir: t.TempDir()})
+	r, err := pipeline.Release(ctx(t), c, pipeline.ReleaseOptions{Build: o, Registry: pipeline.Registry{Repo: repo}, WorkDir: t.TempDir()})
 	return r, repo, err
 }
 
 // record reads the release record of 1.0.0 back from the registry.
 func record(t *testing.T, repo string) *publish.Record {
 	t.Helper()
-	h, err := publish.Releases(ctx(t), repo, publish.Options{})
+	h, err := pipeline.Releases(ctx(t), pipeline.Registry{Repo: repo})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -85,8 +86,29 @@ func Normalize(ctx context.Context, c *dagger.Client, b *Build, workDir string) 
 	return &Image{Image: img, Digest: d.String(), Tarball: out, Raw: raw}, nil
 }
 
+// BuildReport is what the build flow says about the image it made: its
+// digest and what the image declares. Its text form is the digest alone.
+type BuildReport struct {
+	Digest     string            `json:"digest"`
+	Labels     map[string]string `json:"labels"`
+	Node       string            `json:"node"`
+	Entrypoint string            `json:"entrypoint"`
+}
+
+// Report describes the image b made.
+func (i *Image) Report(b *Build) *BuildReport {
+	r := &BuildReport{Digest: i.Digest, Labels: b.Labels, Node: b.NodeVersion}
+	if b.App != nil {
+		r.Entrypoint = b.App.Entrypoint
+	}
+	return r
+}
+
+// Format writes the digest.
+func (r *BuildReport) Format(w io.Writer) { fmt.Fprintln(w, r.Digest) }
+
 // BuildImage is BuildApp followed by Normalize, in a new directory under
-// workDir.
+// workDir: the build flow of both doors.
 func BuildImage(ctx context.Context, c *dagger.Client, o BuildOptions, workDir string) (*Build, *Image, error) {
 	b, err := BuildApp(ctx, c, o)
 	if err != nil {

@@ -22,7 +22,7 @@ func TestNativeAddonRelease(t *testing.T) {
 	c := testenv.Client(t)
 	repo := fmt.Sprintf("%s/e2e-native-%d", testenv.Registry(t), time.Now().UnixNano())
 	r, err := pipeline.Release(ctx(t), c, pipeline.ReleaseOptions{
-		Build: options(c, testenv.Path("fixtures", "native-addon"), "1.0.0"), Repo: repo, WorkDir: t.TempDir(),
+		Build: options(c, testenv.Path("fixtures", "native-addon"), "1.0.0"), Registry: pipeline.Registry{Repo: repo}, WorkDir: t.TempDir(),
 	})
 	if r != nil && r.Verify != nil && !r.Verify.Equal {
 		t.Log("\n" + r.Verify.Diff.String())

@@ -32,7 +32,7 @@ func TestNoopRerelease(t *testing.T) {
 		o := options(c, dir, "1.0.0")
 		o.Revision = rev
 		r, err := pipeline.Release(ctx(t), c, pipeline.ReleaseOptions{
-			Build: o, Repo: repo, WorkDir: t.TempDir(), AdvisoryDB: db,
+			Build: o, Registry: pipeline.Registry{Repo: repo}, WorkDir: t.TempDir(), AdvisoryDB: db,
 		})
 		if err != nil {
 			t.Fatalf("release: %v", err)

@@ -28,7 +28,7 @@ func pmRelease(t *testing.T, tag, dir string) (*pipeline.ReleaseReport, string, 
 	c := testenv.Client(t)
 	repo := fmt.Sprintf("%s/pm-%s-%d", testenv.Registry(t), tag, time.Now().UnixNano())
 	r, err := pipeline.Release(ctx(t), c, pipeline.ReleaseOptions{
-		Build: options(c, dir, "1.0.0"), Repo: repo, WorkDir: t.TempDir(),
+		Build: options(c, dir, "1.0.0"), Registry: pipeline.Registry{Repo: repo}, WorkDir: t.TempDir(),
 	})
 	return r, repo, err
 }
@@ -111,7 +111,7 @@ func TestPackageManagers(t *testing.T) {
 					}
 				}
 			}
-			raw, err := pipeline.FetchSBOM(ctx(t), repo, r.Digest, publish.Options{})
+			raw, err := pipeline.FetchSBOM(ctx(t), pipeline.Registry{Repo: repo}, r.Digest)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -23,10 +23,9 @@ import (
 // ReleaseOptions configure a release.
 type ReleaseOptions struct {
 	Build BuildOptions
-	// Repo is where the image goes, e.g. localhost:5000/my-app.
-	Repo string
-	// Publish configures registry access and tagging.
-	Publish publish.Options
+	// Registry is where the image goes (repository, access, publish
+	// rules); one publish.Target of it serves the whole release.
+	Registry Registry
 	// WorkDir holds exported image tarballs.
 	WorkDir string
 	// AdvisoryDB is an OSV advisory database (a directory or .zip of OSV
@@ -87,16 +86,20 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 	if err != nil {
 		return nil, err
 	}
-	// Fail in seconds, before building, on a bad repository name, an
-	// unreachable registry or refused credentials.
-	if err := publish.Check(ctx, o.Repo, o.Build.Version, o.Publish); err != nil {
+	t, err := o.Registry.target(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("release: %w; nothing was published", err)
 	}
-	r := &ReleaseReport{Version: o.Build.Version, Repo: o.Repo}
+	// Fail in seconds, before building, on a bad repository name, an
+	// unreachable registry or refused credentials.
+	if err := publish.Check(ctx, t, v, o.Registry.Publish); err != nil {
+		return nil, fmt.Errorf("release: %w; nothing was published", err)
+	}
+	r := &ReleaseReport{Version: o.Build.Version, Repo: t.String()}
 	defer func() { r.Wall = time.Since(start) }()
 	// An unchanged re-release (same version, digest and inputs) reuses the
 	// record's gate results instead of building and running them again.
-	in, reused := reuseRelease(ctx, c, o, key, r)
+	in, reused := reuseRelease(ctx, c, o, t, v, key, r)
 	if reused {
 		return r, nil
 	}
@@ -161,7 +164,7 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 	// record can name their digests; publish pushes them after the image
 	// and before any tag (BeforeTags).
 	ta := time.Now()
-	att, err := newReleaseAttachments(ctx, c, o, b, img, r.Gates, sg, key)
+	att, err := newReleaseAttachments(ctx, c, o, t, b, img, r.Gates, sg, key)
 	if err != nil {
 		r.Gates = append(r.Gates, gate("attest", time.Since(ta), err))
 		return r, &GateError{Gates: []string{"attest"}, Err: err}
@@ -181,7 +184,7 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 		Inputs:          in,
 	}
 	t2 := time.Now()
-	po := o.Publish
+	po := o.Registry.Publish
 	// The runtime base's layers are mounted from its repository when it is
 	// in the registry published to: a new repository gets them for free.
 	po.MountFrom = append(append([]string(nil), po.MountFrom...), b.Options.RuntimeBase)
@@ -191,7 +194,7 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 		defer func() { attached = time.Since(t) }()
 		return att.push(ctx)
 	}
-	res, err := publish.Publish(ctx, o.Repo, img.Image, o.Build.Version, rec, po)
+	res, err := publish.Publish(ctx, t, img.Image, v, rec, po)
 	r.Gates = append(r.Gates, gate("publish", time.Since(t2)-attached, err))
 	if err != nil {
 		return r, fmt.Errorf("release: publish: %w", err)
@@ -315,7 +318,15 @@ func firstLine(s string) string {
 // after running the image checks on it (the base digest is taken from the
 // image's own label). Release is the gated path from source; this is for
 // pipelines that build and publish in separate steps.
-func PublishTarball(ctx context.Context, tarball, repo, version string, o publish.Options) (*publish.Result, error) {
+func PublishTarball(ctx context.Context, reg Registry, tarball, version string) (*publish.Result, error) {
+	v, err := publish.ParseVersion(version)
+	if err != nil {
+		return nil, err
+	}
+	t, err := reg.target(ctx)
+	if err != nil {
+		return nil, err
+	}
 	img, err := repro.LoadTarball(tarball)
 	if err != nil {
 		return nil, err
@@ -326,7 +337,7 @@ func PublishTarball(ctx context.Context, tarball, repo, version string, o publis
 	}
 	labels := cf.Config.Labels
 	t0 := time.Now()
-	_, err = checks.Run(img, checks.Options{AppDir: AppDir, BaseDigest: labels[LabelBaseDigest], Version: strings.TrimPrefix(version, "v")})
+	_, err = checks.Run(img, checks.Options{AppDir: AppDir, BaseDigest: labels[LabelBaseDigest], Version: v.String()})
 	g := gate("checks", time.Since(t0), err)
 	if err != nil {
 		return nil, fmt.Errorf("publish blocked: gate checks failed: %w; nothing was published", err)
@@ -340,5 +351,5 @@ func PublishTarball(ctx context.Context, tarball, repo, version string, o publis
 	if t, err := time.Parse(time.RFC3339, labels[LabelCreated]); err == nil {
 		rec.SourceDateEpoch = t.Unix()
 	}
-	return publish.Publish(ctx, repo, img, version, rec, o)
+	return publish.Publish(ctx, t, img, v, rec, reg.Publish)
 }

@@ -10,7 +10,6 @@ import (
 
 	"dagger/immutable/internal/testenv"
 	"dagger/immutable/pipeline"
-	"dagger/immutable/publish"
 )
 
 // TestReleaseEndToEnd releases the fixture to the real local registry:
@@ -27,7 +26,7 @@ func TestReleaseEndToEnd(t *testing.T) {
 	})
 	release := func(dir, version string) (*pipeline.ReleaseReport, error) {
 		return pipeline.Release(ctx(t), c, pipeline.ReleaseOptions{
-			Build: options(c, dir, version), Repo: repo, WorkDir: t.TempDir(),
+			Build: options(c, dir, version), Registry: pipeline.Registry{Repo: repo}, WorkDir: t.TempDir(),
 		})
 	}
 	digests := map[string]string{}
@@ -94,10 +93,10 @@ func TestReleaseEndToEnd(t *testing.T) {
 	})
 
 	t.Run("rollback", func(t *testing.T) {
-		if _, err := publish.Rollback(ctx(t), repo, "1.3.0", publish.Options{}); err == nil {
+		if _, err := pipeline.Rollback(ctx(t), pipeline.Registry{Repo: repo}, "1.3.0"); err == nil {
 			t.Error("rollback to a version never released succeeded")
 		}
-		res, err := publish.Rollback(ctx(t), repo, "1.0.1", publish.Options{})
+		res, err := pipeline.Rollback(ctx(t), pipeline.Registry{Repo: repo}, "1.0.1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +109,7 @@ func TestReleaseEndToEnd(t *testing.T) {
 		if got["v1.1"] != digests["1.1.0"] {
 			t.Errorf("rollback moved v1.1 (another line): %s", got["v1.1"])
 		}
-		h, err := publish.Releases(ctx(t), repo, publish.Options{})
+		h, err := pipeline.Releases(ctx(t), pipeline.Registry{Repo: repo})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"dagger.io/dagger"
+	"github.com/Masterminds/semver/v3"
 
 	"dagger/immutable/publish"
 )
@@ -57,7 +58,7 @@ var buildApp = BuildApp
 // other case returns false with r.Inputs saying why; in is then what the new
 // record keeps (nil when the inputs could not be computed, e.g. a base by
 // tag).
-func reuseRelease(ctx context.Context, c *dagger.Client, o ReleaseOptions, key crypto.Signer, r *ReleaseReport) (in *publish.Inputs, reused bool) {
+func reuseRelease(ctx context.Context, c *dagger.Client, o ReleaseOptions, t *publish.Target, v *semver.Version, key crypto.Signer, r *ReleaseReport) (in *publish.Inputs, reused bool) {
 	r.Inputs = &InputsReport{}
 	in, err := releaseInputs(ctx, c, o, key)
 	if err != nil {
@@ -65,7 +66,7 @@ func reuseRelease(ctx context.Context, c *dagger.Client, o ReleaseOptions, key c
 		return nil, false
 	}
 	r.Inputs.Key = in.Key
-	prev, err := publish.Lookup(ctx, o.Repo, o.Build.Version, o.Publish)
+	prev, err := publish.Lookup(ctx, t, v, o.Registry.Publish)
 	if err != nil {
 		r.Inputs.Why = "gates run: could not read the release record (" + firstLine(err.Error()) + ")"
 		return in, false

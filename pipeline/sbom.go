@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"dagger.io/dagger"
+
 	"dagger/immutable/attest"
 	"dagger/immutable/publish"
 	"dagger/immutable/sbom"
@@ -61,7 +63,7 @@ func runScanGate(b *Build, img *Image, o ReleaseOptions) *scanGate {
 	s := &scanGate{}
 	err := func() error {
 		var err error
-		if s.bom, err = SBOM(b, img, o.Repo); err != nil {
+		if s.bom, err = SBOM(b, img, o.Registry.Repo); err != nil {
 			return err
 		}
 		if s.artifact, err = sbom.NewArtifact(img.Digest, s.bom); err != nil {
@@ -101,28 +103,40 @@ func (s *scanGate) summary() *publish.ScanSummary {
 	return sum
 }
 
-// AttachSBOM pushes bom (CycloneDX JSON) as the SBOM of repo@digest with
-// cosign's sha256-<hex>.sbom tag and returns the artifact digest.
-func AttachSBOM(ctx context.Context, repo, digest string, bom []byte, o publish.Options) (string, error) {
-	r, ropts, err := publish.RemoteOptions(ctx, repo, o)
-	if err != nil {
-		return "", err
-	}
-	h, err := sbom.Attach(ctx, r, digest, bom, ropts...)
-	if err != nil {
-		return "", err
-	}
-	return h.String(), nil
-}
-
-// FetchSBOM reads the CycloneDX SBOM attached to repo@digest: the OCI 1.1
-// referrer (referrers API or fallback tag), else the sha256-<hex>.sbom tag
-// of releases made before referrers.
-func FetchSBOM(ctx context.Context, repo, digest string, o publish.Options) ([]byte, error) {
-	r, ropts, err := publish.RemoteOptions(ctx, repo, o)
+// BuildSBOM builds the app and returns its image's CycloneDX JSON SBOM
+// (see SBOM): the sbom flow of both doors.
+func BuildSBOM(ctx context.Context, c *dagger.Client, o BuildOptions, workDir string) ([]byte, error) {
+	b, img, err := BuildImage(ctx, c, o, workDir)
 	if err != nil {
 		return nil, err
 	}
+	return SBOM(b, img, "")
+}
+
+// ScanApp builds the app, generates its SBOM and matches it against the
+// OSV advisory database db (a directory or .zip of OSV JSON) with the
+// threshold failOn ("" is high): the scan flow of both doors. The error is
+// for unusable inputs; the report's Err says whether the image passes.
+func ScanApp(ctx context.Context, c *dagger.Client, o BuildOptions, workDir, db, failOn string) (*scan.Report, error) {
+	if db == "" {
+		return nil, fmt.Errorf("scan: no advisory database: pass --advisory-db (a directory or .zip of OSV JSON)")
+	}
+	bom, err := BuildSBOM(ctx, c, o, workDir)
+	if err != nil {
+		return nil, err
+	}
+	return Scan(bom, db, failOn)
+}
+
+// FetchSBOM reads the CycloneDX SBOM attached to digest in reg's
+// repository: the OCI 1.1 referrer (referrers API or fallback tag), else
+// the sha256-<hex>.sbom tag of releases made before referrers.
+func FetchSBOM(ctx context.Context, reg Registry, digest string) ([]byte, error) {
+	t, err := reg.target(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, ropts := t.Repository(), t.Remote()
 	a, err := attest.List(ctx, r, digest, ropts...)
 	if err != nil {
 		return nil, err

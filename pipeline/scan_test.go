@@ -9,7 +9,6 @@ import (
 
 	"dagger/immutable/internal/testenv"
 	"dagger/immutable/pipeline"
-	"dagger/immutable/publish"
 	"dagger/immutable/sbom"
 )
 
@@ -70,7 +69,7 @@ func TestReleaseScan(t *testing.T) {
 	repo := fmt.Sprintf("%s/e2e-scan-%d", testenv.Registry(t), time.Now().UnixNano())
 	release := func(fixture string) (*pipeline.ReleaseReport, error) {
 		return pipeline.Release(ctx(t), c, pipeline.ReleaseOptions{
-			Build: options(c, testenv.Path("fixtures", fixture), "1.0.0"), Repo: repo, WorkDir: t.TempDir(),
+			Build: options(c, testenv.Path("fixtures", fixture), "1.0.0"), Registry: pipeline.Registry{Repo: repo}, WorkDir: t.TempDir(),
 			AdvisoryDB: testenv.Path("fixtures", "osv"),
 		})
 	}
@@ -103,7 +102,7 @@ func TestReleaseScan(t *testing.T) {
 		if s := r.Result.Record.Scan; s == nil || s.Advisories == 0 || s.Packages == 0 || len(s.Findings) != 0 || s.FailOn != "HIGH" {
 			t.Errorf("record scan summary = %+v", s)
 		}
-		bom, err := pipeline.FetchSBOM(ctx(t), repo, r.Digest, publish.Options{})
+		bom, err := pipeline.FetchSBOM(ctx(t), pipeline.Registry{Repo: repo}, r.Digest)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +113,7 @@ func TestReleaseScan(t *testing.T) {
 		if got := testenv.Tags(t, repo)[tag]; got != r.SBOMDigest {
 			t.Errorf("tag %s = %s, want %s", tag, got, r.SBOMDigest)
 		}
-		h, err := publish.Releases(ctx(t), repo, publish.Options{})
+		h, err := pipeline.Releases(ctx(t), pipeline.Registry{Repo: repo})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -75,9 +75,11 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	var pipelineLog lockedBuffer
 	r, err := pipeline.Release(ctx(t), c, pipeline.ReleaseOptions{
-		Build: build("npm-token", npmToken), Repo: repo, WorkDir: t.TempDir(),
+		Build: build("npm-token", npmToken), WorkDir: t.TempDir(),
+		Registry: pipeline.Registry{
+			Repo: repo, Access: publish.Access{Auth: auth}, Publish: publish.Options{Log: &pipelineLog},
+		},
 		AdvisoryDB: testenv.Path("fixtures", "osv"),
-		Publish:    publish.Options{Auth: auth, Log: &pipelineLog},
 	})
 	if r != nil {
 		var out bytes.Buffer

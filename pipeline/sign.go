@@ -4,67 +4,84 @@ import (
 	"context"
 	"crypto"
 	"fmt"
+	"io"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"dagger/immutable/publish"
 	"dagger/immutable/sign"
 )
 
-// SignImage signs ref (repo@digest, or repo:tag resolved to the digest it
-// points at now) with a PEM private key (cosign's encrypted format,
-// decrypted with password, or unencrypted PKCS#8/EC) and pushes the
-// signature the way cosign does (sha256-<hex>.sig, appended to existing
-// signatures). It returns the signed digest and the signature image's
-// digest.
-func SignImage(ctx context.Context, ref string, keyPEM, password []byte, o publish.Options) (digest, sigDigest string, err error) {
-	key, err := sign.LoadPrivateKey(keyPEM, password)
-	if err != nil {
-		return "", "", err
-	}
-	r, ropts, err := refOptions(ctx, ref, o)
-	if err != nil {
-		return "", "", err
-	}
-	repo, digest, err := sign.Resolve(ctx, r, ropts...)
-	if err != nil {
-		return "", "", err
-	}
-	sigDigest, err = sign.Sign(ctx, repo, digest, key, ropts...)
-	return digest, sigDigest, err
+// SignReport is what the sign flow did.
+type SignReport struct {
+	// Image is the reference signed, as given (a tag or a digest).
+	Image string `json:"image"`
+	// Digest is the digest signed (a tag resolved when signing).
+	Digest string `json:"digest"`
+	// Signature is the cosign signature image's digest.
+	Signature string `json:"signature"`
 }
 
-// VerifySignature checks that ref (repo:tag or repo@digest; a tag is
+// Format writes what was signed.
+func (r *SignReport) Format(w io.Writer) {
+	fmt.Fprintf(w, "signed %s (%s)\n  signature: %s\n", r.Image, r.Digest, r.Signature)
+}
+
+// SignImage signs image (repo@digest, or repo:tag resolved to the digest
+// it points at now; a bare tag or digest is taken in reg.Repo, see
+// Registry.ImageRef) with a PEM private key (cosign's encrypted format,
+// decrypted with password, or unencrypted PKCS#8/EC) and pushes the
+// signature the way cosign does (sha256-<hex>.sig, appended to existing
+// signatures): the sign flow of both doors.
+func SignImage(ctx context.Context, reg Registry, image string, keyPEM, password []byte) (*SignReport, error) {
+	key, err := sign.LoadPrivateKey(keyPEM, password)
+	if err != nil {
+		return nil, err
+	}
+	ref := reg.ImageRef(image)
+	r, t, err := imageTarget(ctx, reg, ref)
+	if err != nil {
+		return nil, err
+	}
+	repo, digest, err := sign.Resolve(ctx, r, t.Remote()...)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := sign.Sign(ctx, repo, digest, key, t.Remote()...)
+	if err != nil {
+		return nil, err
+	}
+	return &SignReport{Image: ref, Digest: digest, Signature: sig}, nil
+}
+
+// VerifySignature checks that image (as SignImage takes it; a tag is
 // resolved to the digest it points at now) carries a cosign signature made
-// with the PEM public key pubPEM over exactly that digest.
-func VerifySignature(ctx context.Context, ref string, pubPEM []byte, o publish.Options) (*sign.Verified, error) {
+// with the PEM public key pubPEM over exactly that digest: the
+// verify-signature flow of both doors.
+func VerifySignature(ctx context.Context, reg Registry, image string, pubPEM []byte) (*sign.Verified, error) {
 	pub, err := sign.LoadPublicKey(pubPEM)
 	if err != nil {
 		return nil, err
 	}
-	r, ropts, err := refOptions(ctx, ref, o)
+	r, t, err := imageTarget(ctx, reg, reg.ImageRef(image))
 	if err != nil {
 		return nil, err
 	}
-	return sign.VerifyRef(ctx, r, pub, ropts...)
+	return sign.VerifyRef(ctx, r, pub, t.Remote()...)
 }
 
-// refOptions parses an image reference and maps o onto remote options.
-func refOptions(ctx context.Context, ref string, o publish.Options) (name.Reference, []remote.Option, error) {
-	var nopts []name.Option
-	if o.Insecure {
-		nopts = append(nopts, name.Insecure)
-	}
-	r, err := name.ParseReference(ref, nopts...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("image reference %q: %w (want e.g. localhost:5000/app:v1.2.3 or ...@sha256:...)", ref, err)
-	}
-	_, ropts, err := publish.RemoteOptions(ctx, r.Context().String(), o)
+// imageTarget parses ref with reg's access and makes the target of its
+// repository (which may differ from reg.Repo), reached the same way.
+func imageTarget(ctx context.Context, reg Registry, ref string) (name.Reference, *publish.Target, error) {
+	r, err := reg.Access.Reference(ref)
 	if err != nil {
 		return nil, nil, err
 	}
-	return r, ropts, nil
+	t, err := publish.NewTarget(ctx, r.Context().String(), reg.Access)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, t, nil
 }
 
 // signingKey loads o.SigningKey; nil when no key is given.

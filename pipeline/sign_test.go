@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"dagger/immutable/internal/memregistry"
-	"dagger/immutable/publish"
 	"dagger/immutable/sign"
 )
 
@@ -21,7 +20,7 @@ func TestSignImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := push()
-	o := ReleaseOptions{Repo: repo, SigningKey: privPEM, SigningPassword: []byte("pw")}
+	o := ReleaseOptions{Registry: Registry{Repo: repo}, SigningKey: privPEM, SigningPassword: []byte("pw")}
 	key, err := o.signingKey()
 	if err != nil {
 		t.Fatal(err)
@@ -29,11 +28,14 @@ func TestSignImage(t *testing.T) {
 	if key == nil {
 		t.Fatal("signingKey returned no key")
 	}
-	got, sd, err := SignImage(ctx, repo+":v1", privPEM, []byte("pw"), publish.Options{})
-	if err != nil || got != d {
-		t.Fatalf("SignImage = %s, %s, %v, want %s", got, sd, err, d)
+	// A bare tag is taken in the registry's repository.
+	reg := Registry{Repo: repo}
+	signed, err := SignImage(ctx, reg, "v1", privPEM, []byte("pw"))
+	if err != nil || signed.Digest != d || signed.Image != repo+":v1" {
+		t.Fatalf("SignImage = %+v, %v, want %s:v1 at %s", signed, err, repo, d)
 	}
-	v, err := VerifySignature(ctx, repo+":v1", pubPEM, publish.Options{})
+	sd := signed.Signature
+	v, err := VerifySignature(ctx, reg, repo+":v1", pubPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,8 +44,8 @@ func TestSignImage(t *testing.T) {
 	}
 	// Signatures are deterministic (RFC 6979): signing again with the
 	// same key leaves the signature image as it is, not doubled.
-	if _, again, err := SignImage(ctx, repo+":v1", privPEM, []byte("pw"), publish.Options{}); err != nil || again != sd {
-		t.Errorf("SignImage again = %s, %v, want the unchanged %s", again, err, sd)
+	if again, err := SignImage(ctx, reg, repo+":v1", privPEM, []byte("pw")); err != nil || again.Signature != sd {
+		t.Errorf("SignImage again = %+v, %v, want the unchanged %s", again, err, sd)
 	}
 	if _, err := (ReleaseOptions{SigningKey: privPEM, SigningPassword: []byte("nope")}).signingKey(); err == nil {
 		t.Error("signingKey with a wrong password succeeded")
@@ -53,7 +55,7 @@ func TestSignImage(t *testing.T) {
 	}
 
 	tampered := push()
-	_, err = VerifySignature(ctx, repo+":v1", pubPEM, publish.Options{})
+	_, err = VerifySignature(ctx, Registry{}, repo+":v1", pubPEM)
 	if err == nil || !strings.Contains(err.Error(), "now points at "+tampered) {
 		t.Errorf("VerifySignature after retagging = %v, want it to name %s", err, tampered)
 	}

@@ -60,22 +60,26 @@ func (c *ReleaseCheck) Format(w io.Writer) {
 	fmt.Fprintf(w, "YES: release %s (%s) is signed, its provenance matches the release record, it has an SBOM and passed every gate\n", c.Version, c.Digest)
 }
 
-// VerifyRelease checks, before a deploy, the image ref (repo:tag resolved
-// to the digest it points at now, or repo@digest): it has a release
+// VerifyRelease checks, before a deploy, image (repo:tag resolved to the
+// digest it points at now, or repo@digest; a bare tag or digest is taken
+// in reg.Repo): it has a release
 // record, a signature by pubPEM over exactly that digest, SLSA provenance
 // signed by the same key whose subject is the digest and whose source
 // revision and base images are the record's, an SBOM, and every gate
 // passed (in the record and in the provenance). The error is for unusable
-// inputs; the report's Err names the first thing that is wrong.
-func VerifyRelease(ctx context.Context, ref string, pubPEM []byte, o publish.Options) (*ReleaseCheck, error) {
+// inputs; the report's Err names the first thing that is wrong. Releases
+// are read under reg's tag prefix: the verify-release flow of both doors.
+func VerifyRelease(ctx context.Context, reg Registry, image string, pubPEM []byte) (*ReleaseCheck, error) {
 	pub, err := sign.LoadPublicKey(pubPEM)
 	if err != nil {
 		return nil, err
 	}
-	r, ropts, err := refOptions(ctx, ref, o)
+	ref := reg.ImageRef(image)
+	r, t, err := imageTarget(ctx, reg, ref)
 	if err != nil {
 		return nil, err
 	}
+	ropts := t.Remote()
 	repo, digest, err := sign.Resolve(ctx, r, ropts...)
 	if err != nil {
 		return nil, err
@@ -89,7 +93,7 @@ func VerifyRelease(ctx context.Context, ref string, pubPEM []byte, o publish.Opt
 		c.Checks = append(c.Checks, Check{Name: name, OK: true, Detail: ok})
 	}
 
-	rec, err := releaseRecord(ctx, repo, r, digest, o)
+	rec, err := releaseRecord(ctx, t, r, digest, reg.Publish)
 	if rec != nil {
 		c.Version = rec.Version
 	}
@@ -124,8 +128,9 @@ func VerifyRelease(ctx context.Context, ref string, pubPEM []byte, o publish.Opt
 
 // releaseRecord finds the release record of digest: the version tag's when
 // ref is one, else the newest release with that digest.
-func releaseRecord(ctx context.Context, repo name.Repository, ref name.Reference, digest string, o publish.Options) (*publish.Record, error) {
-	h, err := publish.Releases(ctx, repo.String(), o)
+func releaseRecord(ctx context.Context, t *publish.Target, ref name.Reference, digest string, o publish.Options) (*publish.Record, error) {
+	repo := t.Repository()
+	h, err := publish.Releases(ctx, t, o)
 	if err != nil {
 		return nil, err
 	}
@@ -227,18 +232,20 @@ func filterPrefix(s []string, prefix string) []string {
 	return out
 }
 
-// Releases is publish.Releases with what is attached to each release
-// (Release.Attestations), read through the referrers API or fallback tag
-// and cosign's tags.
-func Releases(ctx context.Context, repo string, o publish.Options) (*publish.History, error) {
-	h, err := publish.Releases(ctx, repo, o)
+// Releases is publish.Releases of reg (under its tag prefix) with what is
+// attached to each release (Release.Attestations), read through the
+// referrers API or fallback tag and cosign's tags: the releases flow of
+// both doors.
+func Releases(ctx context.Context, reg Registry) (*publish.History, error) {
+	t, err := reg.target(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r, ropts, err := publish.RemoteOptions(ctx, repo, o)
+	h, err := publish.Releases(ctx, t, reg.Publish)
 	if err != nil {
 		return nil, err
 	}
+	r, ropts := t.Repository(), t.Remote()
 	var g errgroup.Group
 	g.SetLimit(4)
 	for i := range h.Releases {
@@ -252,7 +259,7 @@ func Releases(ctx context.Context, repo string, o publish.Options) (*publish.His
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("release history of %s: %w", repo, err)
+		return nil, fmt.Errorf("release history of %s: %w", r, err)
 	}
 	return h, nil
 }

@@ -85,8 +85,8 @@ func proxiedClient(t *testing.T, reg string) (*faultproxy.Proxy, *client) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	o := Options{Backoff: &remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 3}}
-	c, err := newClient(context.Background(), p.Host+"/app", o)
+	a := Access{Backoff: &remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 3}}
+	c, err := newClient(context.Background(), target(t, p.Host+"/app", a), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func TestConcurrency(t *testing.T) {
 		repo := e2eRepo(t)
 		img := testImage(t, 1)
 		res, errs := race(t, repo, 4, func(int) (*Result, error) {
-			return Publish(ctx, repo, img, "1.0.0", Record{}, o)
+			return Publish(ctx, target(t, repo), img, ver(t, "1.0.0"), Record{}, o)
 		})
 		runs += len(res)
 		released := 0
@@ -72,7 +72,7 @@ func TestConcurrency(t *testing.T) {
 		repo := e2eRepo(t)
 		imgs := []v1.Image{testImage(t, 1), testImage(t, 2), testImage(t, 3)}
 		res, errs := race(t, repo, len(imgs), func(i int) (*Result, error) {
-			return Publish(ctx, repo, imgs[i], "1.0.0", Record{}, o)
+			return Publish(ctx, target(t, repo), imgs[i], ver(t, "1.0.0"), Record{}, o)
 		})
 		runs += len(res)
 		winner := -1
@@ -109,7 +109,7 @@ func TestConcurrency(t *testing.T) {
 			d[v] = digestOf(t, imgs[i])
 		}
 		_, errs := race(t, repo, len(versions), func(i int) (*Result, error) {
-			return Publish(ctx, repo, imgs[i], versions[i], Record{}, o)
+			return Publish(ctx, target(t, repo), imgs[i], ver(t, versions[i]), Record{}, o)
 		})
 		runs += len(versions)
 		for i, err := range errs {

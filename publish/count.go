@@ -27,6 +27,11 @@ func (c *counter) snapshot() countSnapshot {
 	return countSnapshot{Bytes: c.bytes.Load(), Uploaded: int(c.uploaded.Load()), Skipped: int(c.skipped.Load()), Mounted: int(c.mounted.Load())}
 }
 
+// since is the traffic between an earlier snapshot and s.
+func (s countSnapshot) since(earlier countSnapshot) countSnapshot {
+	return countSnapshot{Bytes: s.Bytes - earlier.Bytes, Uploaded: s.Uploaded - earlier.Uploaded, Skipped: s.Skipped - earlier.Skipped, Mounted: s.Mounted - earlier.Mounted}
+}
+
 func (c *counter) wrap(base http.RoundTripper) http.RoundTripper {
 	return countingTransport{c: c, base: base}
 }

@@ -62,21 +62,21 @@ func TestE2E(t *testing.T) {
 	if !res.AlreadyReleased || res.BytesUploaded != 0 {
 		t.Errorf("re-release of 1.0.0: AlreadyReleased = %v, %d bytes uploaded; want true, 0", res.AlreadyReleased, res.BytesUploaded)
 	}
-	if _, err := Publish(ctx, repo, testImage(t, 9), "1.0.0", Record{}, o); err == nil || !strings.Contains(err.Error(), d["1.0.0"]) {
+	if _, err := Publish(ctx, target(t, repo), testImage(t, 9), ver(t, "1.0.0"), Record{}, o); err == nil || !strings.Contains(err.Error(), d["1.0.0"]) {
 		t.Errorf("changed 1.0.0: Publish = %v, want refusal naming %s", err, d["1.0.0"])
 	}
 	if after := testenv.Tags(t, repo); !equalMaps(before, after) {
 		t.Errorf("tags changed by no-op/refused publishes: %v -> %v", before, after)
 	}
 
-	rb, err := Rollback(ctx, repo, "1.0.0", o)
+	rb, err := Rollback(ctx, target(t, repo), ver(t, "1.0.0"), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(rb.Moved, []string{"v1.0", "v1", "latest"}) {
 		t.Errorf("rollback moved %v", rb.Moved)
 	}
-	h, err := Releases(ctx, repo, o)
+	h, err := Releases(ctx, target(t, repo), o)
 	if err != nil {
 		t.Fatal(err)
 	}

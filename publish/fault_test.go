@@ -66,9 +66,8 @@ func putManifest(tag string) func(*http.Request) bool {
 }
 
 // fastRetry keeps go-containerregistry's retries but makes them quick.
-func fastRetry(o Options) Options {
-	o.remote = []remote.Option{remote.WithRetryBackoff(remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 3})}
-	return o
+func fastRetry() Access {
+	return Access{remote: []remote.Option{remote.WithRetryBackoff(remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 3})}}
 }
 
 // TestFaults publishes 1.0.0, then 1.1.0 with one registry request kind
@@ -98,13 +97,13 @@ func TestFaults(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fault{match: tc.match, nth: tc.nth, times: -1}
 			repo := newRegistry(t, f.wrap)
-			o := fastRetry(testOptions())
+			o, a := testOptions(), fastRetry()
 			old, img := testImage(t, 1), testImage(t, 2)
-			mustPublish(t, repo, old, "1.0.0", o)
+			mustPublish(t, repo, old, "1.0.0", o, a)
 			before := testenv.Tags(t, repo)
 
 			f.arm(true)
-			_, err := Publish(context.Background(), repo, img, "1.1.0", Record{}, o)
+			_, err := Publish(context.Background(), target(t, repo, a), img, ver(t, "1.1.0"), Record{}, o)
 			f.arm(false)
 			if err == nil {
 				t.Fatal("Publish succeeded despite the fault")
@@ -135,7 +134,7 @@ func TestFaults(t *testing.T) {
 				t.Errorf("tags moved before the fault = %v, want %v", moved, tc.wantMoved)
 			}
 
-			res, err := Publish(context.Background(), repo, img, "1.1.0", Record{}, o)
+			res, err := Publish(context.Background(), target(t, repo, a), img, ver(t, "1.1.0"), Record{}, o)
 			if err != nil {
 				t.Fatalf("retry: %v", err)
 			}
@@ -165,7 +164,7 @@ func TestTransientFault(t *testing.T) {
 	f := &fault{match: is(http.MethodPut, "/manifests/"), nth: 1, times: 1}
 	repo := newRegistry(t, f.wrap)
 	f.arm(true)
-	res := mustPublish(t, repo, testImage(t, 1), "1.0.0", fastRetry(testOptions()))
+	res := mustPublish(t, repo, testImage(t, 1), "1.0.0", testOptions(), fastRetry())
 	if f.failed != 1 || len(res.Moved) != 3 {
 		t.Errorf("failed %d requests, moved %v; want 1 and three floating tags", f.failed, res.Moved)
 	}
@@ -176,7 +175,7 @@ func TestTransientFault(t *testing.T) {
 // and reads every record.
 func checkComplete(t *testing.T, repo string, tags map[string]string) {
 	t.Helper()
-	c, err := newClient(context.Background(), repo, Options{})
+	c, err := newClient(context.Background(), target(t, repo), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,10 +43,12 @@ func faultImage(t testing.TB, seed int64) v1.Image {
 	return img
 }
 
-// faultOptions are the options of every publish in the fault suite.
+// faultAccess is the registry access of every publish in the fault suite.
+var faultAccess = Access{Backoff: &faultBackoff}
+
+// faultOptions are the publish rules of every publish in the fault suite.
 func faultOptions(t testing.TB) Options {
 	o := testOptions()
-	o.Backoff = &faultBackoff
 	o.Log = testLog{t}
 	return o
 }
@@ -84,7 +86,7 @@ func newFaultRelease(t *testing.T, reg, scenario string) *faultRelease {
 		img:  faultImage(t, 2),
 	}
 	f.d0, f.d1 = digestOf(t, f.old), digestOf(t, f.img)
-	mustPublish(t, f.direct(), f.old, "1.0.0", faultOptions(t))
+	mustPublish(t, f.direct(), f.old, "1.0.0", faultOptions(t), faultAccess)
 	return f
 }
 
@@ -95,7 +97,7 @@ func (f *faultRelease) via(p *faultproxy.Proxy) string { return p.Host + "/" + f
 
 // publish releases 1.1.0 to repo.
 func (f *faultRelease) publish(t testing.TB, repo string) (*Result, error) {
-	return Publish(context.Background(), repo, f.img, "1.1.0", Record{SourceRevision: "rev-1.1.0"}, faultOptions(t))
+	return Publish(context.Background(), target(t, repo, faultAccess), f.img, ver(t, "1.1.0"), Record{SourceRevision: "rev-1.1.0"}, faultOptions(t))
 }
 
 // checkState reads the tags directly from the registry after a fault and
@@ -145,7 +147,11 @@ func (f *faultRelease) checkState(t *testing.T) (partial int, versionTag bool) {
 // go-containerregistry; each digest once) and reads every record. It
 // returns one line for each tag that points at something incomplete.
 func (f *faultRelease) incomplete(tags map[string]string) []string {
-	c, err := newClient(context.Background(), f.direct(), Options{})
+	tg, err := NewTarget(context.Background(), f.direct(), Access{})
+	if err != nil {
+		return []string{err.Error()}
+	}
+	c, err := newClient(context.Background(), tg, Options{})
 	if err != nil {
 		return []string{err.Error()}
 	}
@@ -234,7 +240,7 @@ func (f *faultRelease) rerun(t *testing.T, wantDone, resumed bool, partial *int)
 	if !slices.Equal(records, []string{"v1.0.0_release", "v1.1.0_release"}) {
 		fail("record tags after the rerun = %v, want v1.0.0_release and v1.1.0_release", records)
 	}
-	if c, err := newClient(context.Background(), f.direct(), Options{}); err != nil {
+	if c, err := newClient(context.Background(), target(t, f.direct()), Options{}); err != nil {
 		fail("%v", err)
 	} else if rec, err := c.readRecord("v1.1.0_release"); err != nil || rec.Digest != f.d1 || rec.Version != "1.1.0" {
 		fail("record v1.1.0_release = %+v, %v; want version 1.1.0 at %s", rec, err, f.d1)

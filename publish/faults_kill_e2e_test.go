@@ -48,7 +48,7 @@ func TestFaultsKillChild(t *testing.T) {
 	f := &faultRelease{img: faultImage(t, 2)}
 	o := faultOptions(t)
 	o.LockDir = t.TempDir()
-	if _, err := Publish(t.Context(), repo, f.img, "1.1.0", Record{SourceRevision: "rev-1.1.0"}, o); err != nil {
+	if _, err := Publish(t.Context(), target(t, repo, faultAccess), f.img, ver(t, "1.1.0"), Record{SourceRevision: "rev-1.1.0"}, o); err != nil {
 		t.Fatal(err)
 	}
 	// Reaching here means the hold never fired; the parent fails then.

@@ -10,6 +10,7 @@ import (
 
 	"dagger/immutable/internal/memregistry"
 
+	"github.com/Masterminds/semver/v3"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 )
@@ -56,9 +57,41 @@ func withoutRecords(m map[string]string) map[string]string {
 	return out
 }
 
-func mustPublish(t *testing.T, repo string, img v1.Image, version string, o Options) *Result {
+// formatted is r's text form.
+func formatted(r *Result) string {
+	var b strings.Builder
+	r.Format(&b)
+	return b.String()
+}
+
+// target is repo's Target with access a (anonymous when none is given).
+func target(t testing.TB, repo string, a ...Access) *Target {
 	t.Helper()
-	res, err := Publish(context.Background(), repo, img, version, Record{SourceRevision: "rev-" + version}, o)
+	var access Access
+	if len(a) > 0 {
+		access = a[0]
+	}
+	tg, err := NewTarget(context.Background(), repo, access)
+	if err != nil {
+		t.Fatalf("NewTarget(%s) = %v", repo, err)
+	}
+	return tg
+}
+
+// ver parses a test's version.
+func ver(t testing.TB, s string) *semver.Version {
+	t.Helper()
+	v, err := ParseVersion(s)
+	if err != nil {
+		t.Fatalf("ParseVersion(%s) = %v", s, err)
+	}
+	return v
+}
+
+// mustPublish publishes img as version to repo (access a, when given).
+func mustPublish(t *testing.T, repo string, img v1.Image, version string, o Options, a ...Access) *Result {
+	t.Helper()
+	res, err := Publish(context.Background(), target(t, repo, a...), img, ver(t, version), Record{SourceRevision: "rev-" + version}, o)
 	if err != nil {
 		t.Fatalf("Publish(%s) = %v", version, err)
 	}

@@ -55,12 +55,12 @@ type Floating struct {
 	Version string
 }
 
-// Releases lists the releases of repo with their digests and dates, newest
+// Releases lists the releases in the target's repository with their digests and dates, newest
 // first, where each floating tag points, and the rollbacks. Tags that are not
 // version, floating or record tags under o.TagPrefix are ignored.
-func Releases(ctx context.Context, repo string, o Options) (_ *History, err error) {
+func Releases(ctx context.Context, t *Target, o Options) (_ *History, err error) {
 	defer func() { err = classify(err) }()
-	c, err := newClient(ctx, repo, o)
+	c, err := newClient(ctx, t, o)
 	if err != nil {
 		return nil, err
 	}
@@ -183,8 +183,9 @@ func (h *History) Tag(tag string) string {
 }
 
 // Format writes h as a human-readable table: releases newest first, then
-// floating tags, then rollbacks.
-func (h *History) Format(w io.Writer) error {
+// floating tags, then rollbacks. It is the one text form of a History; its
+// JSON form is its fields.
+func (h *History) Format(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "RELEASES of %s\n", h.Repo)
 	listed := false
@@ -232,7 +233,7 @@ func (h *History) Format(w io.Writer) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t\t%s\n", r.Version, strings.Join(r.Tags, ","), r.Digest, r.Created.Format(time.RFC3339))
 		}
 	}
-	return tw.Flush()
+	tw.Flush()
 }
 
 // signatureTag is cosign's signature tag for a digest: sha256-<hex>.sig

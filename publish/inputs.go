@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
@@ -91,17 +92,17 @@ type Released struct {
 	Missing []string
 }
 
-// Lookup reads what repo holds for version, without writing: the version
+// Lookup reads what the target's repository holds for version v, without writing: the version
 // tag, the release record, and whether each attachment the record names
 // (SBOM, signature, attestations) is in the repository by digest. A version
 // that is not released gives a Released with Digest "".
-func Lookup(ctx context.Context, repo, version string, o Options) (_ *Released, err error) {
+func Lookup(ctx context.Context, t *Target, v *semver.Version, o Options) (_ *Released, err error) {
 	defer func() { err = classify(err) }()
-	c, err := newClient(ctx, repo, o)
+	c, err := newClient(ctx, t, o)
 	if err != nil {
 		return nil, err
 	}
-	versionTag, _, err := Tags(version, c.prefix)
+	versionTag, _, err := tagsOf(v, c.prefix)
 	if err != nil {
 		return nil, err
 	}

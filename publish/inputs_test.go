@@ -45,7 +45,7 @@ func TestLookup(t *testing.T) {
 	repo := newRegistry(t, nil)
 	ctx := context.Background()
 	o := testOptions()
-	r, err := Lookup(ctx, repo, "1.0.0", o)
+	r, err := Lookup(ctx, target(t, repo), ver(t, "1.0.0"), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,10 +59,10 @@ func TestLookup(t *testing.T) {
 	img := testImage(t, 1)
 	rec := Record{Inputs: in, SBOMDigest: digestOf(t, sbom), Signature: digestOf(t, testImage(t, 8)),
 		Gates: []Gate{{Name: "unit", Passed: true}}}
-	if _, err := Publish(ctx, repo, img, "1.0.0", rec, o); err != nil {
+	if _, err := Publish(ctx, target(t, repo), img, ver(t, "1.0.0"), rec, o); err != nil {
 		t.Fatal(err)
 	}
-	r, err = Lookup(ctx, repo, "1.0.0", o)
+	r, err = Lookup(ctx, target(t, repo), ver(t, "1.0.0"), o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func TestLockNegativeControl(t *testing.T) {
 	sameVersion := func(t *testing.T, o Options) (released int, tag string) {
 		repo := newRegistry(t, nil)
 		res, errs := race(t, repo, len(imgs), func(i int) (*Result, error) {
-			return Publish(ctx, repo, imgs[i], "1.0.0", Record{}, o)
+			return Publish(ctx, target(t, repo), imgs[i], ver(t, "1.0.0"), Record{}, o)
 		})
 		for i, err := range errs {
 			if err == nil && !res[i].AlreadyReleased {
@@ -70,7 +70,7 @@ func TestLockNegativeControl(t *testing.T) {
 			}
 		}
 		_, errs := race(t, repo, len(versions), func(i int) (*Result, error) {
-			res, err := Publish(ctx, repo, imgs[i], versions[i], Record{}, o)
+			res, err := Publish(ctx, target(t, repo), imgs[i], ver(t, versions[i]), Record{}, o)
 			if i == 0 {
 				close(highDone)
 			}

@@ -52,7 +52,7 @@ func (c *client) mountable(img v1.Image) v1.Image {
 // itself (nothing to mount).
 func (c *client) mountSource(s string) (name.Reference, error) {
 	var nopts []name.Option
-	if c.o.Insecure {
+	if c.access.Insecure {
 		nopts = append(nopts, name.Insecure)
 	}
 	ref, err := name.ParseReference(s, nopts...)

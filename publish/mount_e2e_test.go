@@ -59,7 +59,7 @@ func TestE2EMountFromBase(t *testing.T) {
 
 	o := testOptions()
 	o.MountFrom = []string{baseRef}
-	res, err := Publish(context.Background(), repo+"-mounted", img, "1.0.0", Record{}, o)
+	res, err := Publish(context.Background(), target(t, repo+"-mounted"), img, ver(t, "1.0.0"), Record{}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestE2EMountFromBase(t *testing.T) {
 		t.Errorf("mounted image incomplete: %v", err)
 	}
 
-	res, err = Publish(context.Background(), repo+"-uploaded", img, "1.0.0", Record{}, testOptions())
+	res, err = Publish(context.Background(), target(t, repo+"-uploaded"), img, ver(t, "1.0.0"), Record{}, testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,7 +125,7 @@ func TestMountFrom(t *testing.T) {
 			o.MountFrom, o.Log = tc.from, &log
 			repo := host + "/app-" + strings.ReplaceAll(tc.name, " ", "-")
 			before := blobs.mounts
-			res, err := Publish(context.Background(), repo, img, "1.0.0", Record{}, o)
+			res, err := Publish(context.Background(), target(t, repo), img, ver(t, "1.0.0"), Record{}, o)
 			if err != nil {
 				t.Fatal(err)
 			}

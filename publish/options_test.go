@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
-// TestBackoffOption: Options.Backoff reaches go-containerregistry. Two
+// TestBackoffOption: Access.Backoff reaches go-containerregistry. Two
 // failing image manifest PUTs are survived with 3 attempts and fail the
 // publish with 2.
 func TestBackoffOption(t *testing.T) {
@@ -20,10 +20,9 @@ func TestBackoffOption(t *testing.T) {
 	}{{3, true}, {2, false}} {
 		f := &fault{match: is(http.MethodPut, "/manifests/sha256:"), nth: 1, times: 2}
 		repo := newRegistry(t, f.wrap)
-		o := testOptions()
-		o.Backoff = &remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: tc.steps}
+		a := Access{Backoff: &remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: tc.steps}}
 		f.arm(true)
-		_, err := Publish(context.Background(), repo, testImage(t, 1), "1.0.0", Record{}, o)
+		_, err := Publish(context.Background(), target(t, repo, a), testImage(t, 1), ver(t, "1.0.0"), Record{}, testOptions())
 		if (err == nil) != tc.ok {
 			t.Errorf("Steps %d: Publish = %v, want success %v", tc.steps, err, tc.ok)
 		}
@@ -34,10 +33,8 @@ func TestBackoffOption(t *testing.T) {
 }
 
 func TestBackoffNeedsAStep(t *testing.T) {
-	o := testOptions()
-	o.Backoff = &remote.Backoff{Duration: time.Millisecond}
-	_, err := Publish(context.Background(), "localhost:1/x", testImage(t, 1), "1.0.0", Record{}, o)
+	_, err := NewTarget(context.Background(), "localhost:1/x", Access{Backoff: &remote.Backoff{Duration: time.Millisecond}})
 	if err == nil || !strings.Contains(err.Error(), "Backoff.Steps") {
-		t.Errorf("Publish with Backoff.Steps 0 = %v, want an options error", err)
+		t.Errorf("NewTarget with Backoff.Steps 0 = %v, want an access error", err)
 	}
 }

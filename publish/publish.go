@@ -3,6 +3,8 @@ package publish
 import (
 	"context"
 	"fmt"
+	"io"
+	"path"
 	"sort"
 	"strings"
 
@@ -53,7 +55,8 @@ type Result struct {
 	RecordTag string
 }
 
-// Publish releases img as version to repo (e.g. "localhost:5000/my-app")
+// Publish releases img as version v (see ParseVersion) to the target's
+// repository
 // following the rules of the package documentation: it refuses to change an
 // existing version tag, moves floating tags only forward, writes the image by
 // digest and verifies it before creating any tag, and pushes rec, completed
@@ -61,13 +64,13 @@ type Result struct {
 //
 // On error nothing that any tag points at is partial; re-running Publish with
 // the same image either finishes the release or reports it complete.
-func Publish(ctx context.Context, repo string, img v1.Image, version string, rec Record, o Options) (_ *Result, err error) {
+func Publish(ctx context.Context, t *Target, img v1.Image, v *semver.Version, rec Record, o Options) (_ *Result, err error) {
 	defer func() { err = classify(err) }()
-	c, err := newClient(ctx, repo, o)
+	c, err := newClient(ctx, t, o)
 	if err != nil {
 		return nil, err
 	}
-	versionTag, floating, err := Tags(version, c.prefix)
+	versionTag, floating, err := tagsOf(v, c.prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +79,7 @@ func Publish(ctx context.Context, repo string, img v1.Image, version string, rec
 		return nil, err
 	}
 	defer lock.unlock()
-	v, _ := ParseVersion(version)
+	version := v.String()
 	digest, err := img.Digest()
 	if err != nil {
 		return nil, fmt.Errorf("publishing %s: image digest: %w", version, err)
@@ -173,13 +176,14 @@ func Publish(ctx context.Context, repo string, img v1.Image, version string, rec
 	}
 
 	// Write: image by digest, verify, record by digest, then tags.
+	sent := c.count.snapshot()
 	if cur == nil {
 		c.o.logf("publish: pushing %s", res.Ref)
 		if err := remote.Write(c.repo.Digest(digest.String()), c.mountable(img), c.opts...); err != nil {
 			return nil, fmt.Errorf("pushing %s: %w (no tags were changed)", res.Ref, err)
 		}
 	}
-	n := c.count.snapshot()
+	n := c.count.snapshot().since(sent)
 	res.BytesUploaded, res.BlobsUploaded, res.BlobsSkipped, res.BlobsMounted = n.Bytes, n.Uploaded, n.Skipped, n.Mounted
 	c.o.logf("publish: uploaded %d bytes in %d blobs, %d blobs already present, %d mounted", n.Bytes, n.Uploaded, n.Skipped, n.Mounted)
 	desc, err := c.verify(digest, raw)
@@ -232,24 +236,25 @@ func describeMoves(moved []string, kept map[string]string) string {
 	return strings.Join(parts, ", ")
 }
 
-// Summary renders r for people: what was released or rolled back, where the
-// floating tags went and why, the upload, the record.
-func (r *Result) Summary() string {
-	var b strings.Builder
+// Format writes r for people: what was released or rolled back, where the
+// floating tags went and why, the upload, the record, and the command that
+// deploys the pinned reference. It is the one text form of a Result; its
+// JSON form is its fields.
+func (r *Result) Format(w io.Writer) {
 	switch {
 	case r.Kind == KindRollback && len(r.Moved) == 0:
-		fmt.Fprintf(&b, "rollback to %s: nothing to move (%s)\n", r.Version, r.Ref)
+		fmt.Fprintf(w, "rollback to %s: nothing to move (%s)\n", r.Version, r.Ref)
 	case r.Kind == KindRollback:
-		fmt.Fprintf(&b, "rolled back to %s: %s\n", r.Version, r.Ref)
+		fmt.Fprintf(w, "rolled back to %s: %s\n", r.Version, r.Ref)
 	case r.AlreadyReleased:
-		fmt.Fprintf(&b, "%s already released: %s (nothing changed)\n", r.VersionTag, r.Ref)
+		fmt.Fprintf(w, "%s already released: %s (nothing changed)\n", r.VersionTag, r.Ref)
 	case r.Resumed:
-		fmt.Fprintf(&b, "finished interrupted release %s: %s\n", r.VersionTag, r.Ref)
+		fmt.Fprintf(w, "finished interrupted release %s: %s\n", r.VersionTag, r.Ref)
 	default:
-		fmt.Fprintf(&b, "released %s: %s\n", r.VersionTag, r.Ref)
+		fmt.Fprintf(w, "released %s: %s\n", r.VersionTag, r.Ref)
 	}
 	if len(r.Moved) > 0 {
-		fmt.Fprintf(&b, "  moved: %s\n", strings.Join(r.Moved, ", "))
+		fmt.Fprintf(w, "  moved: %s\n", strings.Join(r.Moved, ", "))
 	}
 	keys := make([]string, 0, len(r.Kept))
 	for t := range r.Kept {
@@ -257,13 +262,13 @@ func (r *Result) Summary() string {
 	}
 	sort.Strings(keys)
 	for _, t := range keys {
-		fmt.Fprintf(&b, "  kept:  %s %s\n", t, r.Kept[t])
+		fmt.Fprintf(w, "  kept:  %s %s\n", t, r.Kept[t])
 	}
 	if r.Kind == KindRelease && !r.AlreadyReleased {
-		fmt.Fprintf(&b, "  uploaded %d bytes in %d blobs (%d already present, %d mounted)\n", r.BytesUploaded, r.BlobsUploaded, r.BlobsSkipped, r.BlobsMounted)
+		fmt.Fprintf(w, "  uploaded %d bytes in %d blobs (%d already present, %d mounted)\n", r.BytesUploaded, r.BlobsUploaded, r.BlobsSkipped, r.BlobsMounted)
 	}
 	if r.Record.Kind != "" {
-		fmt.Fprintf(&b, "  record: %s:%s\n", r.Repo, r.RecordTag)
+		fmt.Fprintf(w, "  record: %s:%s\n", r.Repo, r.RecordTag)
 	}
-	return b.String()
+	fmt.Fprintf(w, "  deploy: %s\n", DeployCommand(path.Base(r.Repo), r.Ref))
 }

@@ -76,9 +76,9 @@ func TestPublishOrder(t *testing.T) {
 	if got := r101.Kept["v1"]; got != "stays at 1.1.0 (newer than 1.0.1)" {
 		t.Errorf("1.0.1: Kept[v1] = %q", got)
 	}
-	for _, want := range []string{"released v1.0.1: " + repo + "@" + d101, "moved: v1.0\n", "kept:  v1 stays at 1.1.0 (newer than 1.0.1)", "record: " + repo + ":v1.0.1_release"} {
-		if !strings.Contains(r101.Summary(), want) {
-			t.Errorf("Summary() lacks %q:\n%s", want, r101.Summary())
+	for _, want := range []string{"released v1.0.1: " + repo + "@" + d101, "moved: v1.0\n", "kept:  v1 stays at 1.1.0 (newer than 1.0.1)", "record: " + repo + ":v1.0.1_release", "deploy: docker run -d --name my-app " + repo + "@" + d101} {
+		if got := formatted(r101); !strings.Contains(got, want) {
+			t.Errorf("Format lacks %q:\n%s", want, got)
 		}
 	}
 	if r101.Ref != repo+"@"+d101 {
@@ -89,7 +89,7 @@ func TestPublishOrder(t *testing.T) {
 	}
 
 	// The stored record matches the returned one.
-	c, err := newClient(context.Background(), repo, o)
+	c, err := newClient(context.Background(), target(t, repo), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestChangedImageRefused(t *testing.T) {
 	before := testenv.Tags(t, repo)
 
 	changed := testImage(t, 2)
-	_, err := Publish(context.Background(), repo, changed, "1.0.0", Record{}, o)
+	_, err := Publish(context.Background(), target(t, repo), changed, ver(t, "1.0.0"), Record{}, o)
 	if err == nil {
 		t.Fatal("Publish(changed image as 1.0.0) succeeded, want refusal")
 	}
@@ -222,7 +222,7 @@ func TestNoTagPrefix(t *testing.T) {
 	if got := withoutRecords(testenv.Tags(t, repo)); !equalMaps(got, want) {
 		t.Errorf("tags = %v, want %v", got, want)
 	}
-	h, err := Releases(context.Background(), repo, o)
+	h, err := Releases(context.Background(), target(t, repo), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestNoTagPrefix(t *testing.T) {
 		t.Errorf("Releases = %+v", h.Releases)
 	}
 	// With the default prefix the bare tags are not versions.
-	h, err = Releases(context.Background(), repo, testOptions())
+	h, err = Releases(context.Background(), target(t, repo), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,20 +242,24 @@ func TestNoTagPrefix(t *testing.T) {
 func TestPublishErrors(t *testing.T) {
 	repo := newRegistry(t, nil)
 	img := testImage(t, 1)
+	// Each input is refused where it is parsed: the version once, the
+	// repository when the target is made, the prefix by Publish.
 	for _, tc := range []struct {
-		name, repo, version string
-		o                   Options
-		want                string
+		name string
+		err  func() error
+		want string
 	}{
-		{"bad version", repo, "1.0", Options{}, "want e.g. 1.4.0 or v1.4.0"},
-		{"build metadata", repo, "1.0.0+abc", Options{}, "build metadata"},
-		{"repo with tag", repo + ":v1", "1.0.0", Options{}, "want e.g. localhost:5000/my-app"},
-		{"bad prefix", repo, "1.0.0", Options{TagPrefix: new("x_")}, "reserved"},
+		{"bad version", func() error { _, err := ParseVersion("1.0"); return err }, "want e.g. 1.4.0 or v1.4.0"},
+		{"build metadata", func() error { _, err := ParseVersion("1.0.0+abc"); return err }, "build metadata"},
+		{"repo with tag", func() error { _, err := NewTarget(context.Background(), repo+":v1", Access{}); return err }, "want e.g. localhost:5000/my-app"},
+		{"bad prefix", func() error {
+			_, err := Publish(context.Background(), target(t, repo), img, ver(t, "1.0.0"), Record{}, Options{TagPrefix: new("x_")})
+			return err
+		}, "reserved"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Publish(context.Background(), tc.repo, img, tc.version, Record{}, tc.o)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("Publish = %v, want error containing %q", err, tc.want)
+			if err := tc.err(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
 			}
 		})
 	}

@@ -145,10 +145,9 @@ func TestRetryAfterPublish(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	})
-	o := testOptions()
-	o.Backoff = &remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 3}
+	a := Access{Backoff: &remote.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 3}}
 	start := time.Now()
-	mustPublish(t, repo, testImage(t, 1), "1.0.0", o)
+	mustPublish(t, repo, testImage(t, 1), "1.0.0", testOptions(), a)
 	if took := time.Since(start); took < time.Second {
 		t.Errorf("publish took %v; the retry did not wait for Retry-After: 1", took)
 	}

@@ -9,25 +9,25 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// Rollback points the floating tags of version to's lines (e.g. v1.2, v1,
-// latest for 1.2.3) that currently point at a newer release back at to's
+// Rollback points the floating tags of version v's lines (e.g. v1.2, v1,
+// latest for 1.2.3) in the target's repository that currently point at a
+// newer release back at v's
 // digest, explicitly overriding "never backwards", and records it as a
 // rollback record (tag rollback_<n>). Tags that point at to already, at an
 // older release, or at something that is no release are left alone and
 // explained in Result.Kept. Rolling back to a version that was never
 // released, or to a prerelease, is refused. When nothing needs to move the
 // result has no Moved tags and no record is written.
-func Rollback(ctx context.Context, repo, to string, o Options) (_ *Result, err error) {
+func Rollback(ctx context.Context, t *Target, v *semver.Version, o Options) (_ *Result, err error) {
 	defer func() { err = classify(err) }()
-	c, err := newClient(ctx, repo, o)
+	c, err := newClient(ctx, t, o)
 	if err != nil {
 		return nil, err
 	}
-	versionTag, floating, err := Tags(to, c.prefix)
+	versionTag, floating, err := tagsOf(v, c.prefix)
 	if err != nil {
 		return nil, err
 	}
-	v, _ := ParseVersion(to)
 	if v.Prerelease() != "" {
 		return nil, fmt.Errorf("rollback to %s: prereleases carry no floating tags; roll back to a release such as %d.%d.%d", v, v.Major(), v.Minor(), v.Patch())
 	}

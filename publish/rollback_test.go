@@ -27,11 +27,11 @@ func TestRollbackAndReleases(t *testing.T) {
 
 	t.Run("never released", func(t *testing.T) {
 		before := testenv.Tags(t, repo)
-		_, err := Rollback(ctx, repo, "1.0.2", o)
+		_, err := Rollback(ctx, target(t, repo), ver(t, "1.0.2"), o)
 		if err == nil || !strings.Contains(err.Error(), "never released") || !strings.Contains(err.Error(), "1.1.0, 1.0.1, 1.0.0") {
 			t.Errorf("Rollback(1.0.2) = %v, want 'never released' listing the releases", err)
 		}
-		if _, err := Rollback(ctx, repo, "1.1.0-rc.1", o); err == nil || !strings.Contains(err.Error(), "prerelease") {
+		if _, err := Rollback(ctx, target(t, repo), ver(t, "1.1.0-rc.1"), o); err == nil || !strings.Contains(err.Error(), "prerelease") {
 			t.Errorf("Rollback(prerelease) = %v, want refusal", err)
 		}
 		if after := testenv.Tags(t, repo); !equalMaps(before, after) {
@@ -40,15 +40,15 @@ func TestRollbackAndReleases(t *testing.T) {
 	})
 
 	t.Run("to 1.0.0", func(t *testing.T) {
-		res, err := Rollback(ctx, repo, "v1.0.0", o)
+		res, err := Rollback(ctx, target(t, repo), ver(t, "v1.0.0"), o)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !slices.Equal(res.Moved, []string{"v1.0", "v1", "latest"}) || res.RecordTag != "rollback_0001" {
 			t.Errorf("Moved = %v, RecordTag = %q; want v1.0 v1 latest, rollback_0001", res.Moved, res.RecordTag)
 		}
-		if !strings.Contains(res.Summary(), "rolled back to 1.0.0: "+repo+"@"+d["1.0.0"]) {
-			t.Errorf("Summary() = %s", res.Summary())
+		if got := formatted(res); !strings.Contains(got, "rolled back to 1.0.0: "+repo+"@"+d["1.0.0"]) {
+			t.Errorf("Format wrote %s", got)
 		}
 		if res.Ref != repo+"@"+d["1.0.0"] {
 			t.Errorf("Ref = %q", res.Ref)
@@ -66,7 +66,7 @@ func TestRollbackAndReleases(t *testing.T) {
 	})
 
 	t.Run("never moves forward", func(t *testing.T) {
-		res, err := Rollback(ctx, repo, "1.0.1", o)
+		res, err := Rollback(ctx, target(t, repo), ver(t, "1.0.1"), o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func TestRollbackAndReleases(t *testing.T) {
 	})
 
 	t.Run("releases", func(t *testing.T) {
-		h, err := Releases(ctx, repo, o)
+		h, err := Releases(ctx, target(t, repo), o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,9 +119,7 @@ func TestRollbackAndReleases(t *testing.T) {
 			t.Errorf("History.Tag: latest=%s v1.1.0=%s", h.Tag("latest"), h.Tag("v1.1.0"))
 		}
 		var buf bytes.Buffer
-		if err := h.Format(&buf); err != nil {
-			t.Fatal(err)
-		}
+		h.Format(&buf)
 		for _, want := range []string{"1.1.0", "latest", "ROLLBACK TO", "2025-01-02T00:00:00Z"} {
 			if !strings.Contains(buf.String(), want) {
 				t.Errorf("Format output lacks %q:\n%s", want, buf.String())
@@ -142,7 +140,7 @@ func TestRollbackAndReleases(t *testing.T) {
 	})
 
 	t.Run("second rollback gets the next record number", func(t *testing.T) {
-		res, err := Rollback(ctx, repo, "1.1.0", o)
+		res, err := Rollback(ctx, target(t, repo), ver(t, "1.1.0"), o)
 		if err != nil {
 			t.Fatal(err)
 		}

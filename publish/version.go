@@ -46,9 +46,17 @@ func Tags(version string, prefix string) (versionTag string, floating []string, 
 	if err != nil {
 		return "", nil, err
 	}
+	return tagsOf(v, prefix)
+}
+
+// tagsOf is Tags of a parsed version (a checked prefix).
+func tagsOf(v *semver.Version, prefix string) (versionTag string, floating []string, err error) {
+	if v.Metadata() != "" {
+		return "", nil, fmt.Errorf("%w %q: build metadata is not allowed; want e.g. 1.4.0 or v1.4.0", ErrInvalidVersion, v.Original())
+	}
 	versionTag = prefix + v.String()
 	if _, err := name.NewTag("example.com/x:"+versionTag, name.StrictValidation); err != nil {
-		return "", nil, fmt.Errorf("%w %q: tag %q is not a valid image tag: %w", ErrInvalidVersion, version, versionTag, err)
+		return "", nil, fmt.Errorf("%w %q: tag %q is not a valid image tag: %w", ErrInvalidVersion, v.Original(), versionTag, err)
 	}
 	if v.Prerelease() != "" {
 		return versionTag, nil, nil

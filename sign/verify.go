@@ -34,6 +34,12 @@ type Verified struct {
 	Valid, Total int
 }
 
+// Format writes what was verified (its text form; the JSON form is its
+// fields).
+func (v *Verified) Format(w io.Writer) {
+	fmt.Fprintf(w, "verified %s: %d of %d signatures valid\n  signatures: %s (%s)\n", v.Ref, v.Valid, v.Total, v.Tag, v.SignatureDigest)
+}
+
 // Verify checks that repo@digest carries a cosign signature made with pub:
 // a layer of the sha256-<hex>.sig image whose signature verifies over its
 // payload and whose payload names exactly digest. It fails, saying why for

@@ -38,7 +38,7 @@ func TestConcurrentReleases(t *testing.T) {
 					Version: r.version, Revision: "concurrent", Epoch: time.Unix(1704067200, 0).UTC(),
 					Smoke: pipeline.SmokeOptions{VersionPath: "/version"},
 				},
-				Repo: repo, WorkDir: t.TempDir(),
+				Registry: pipeline.Registry{Repo: repo}, WorkDir: t.TempDir(),
 			})
 		}()
 	}
@@ -55,7 +55,7 @@ func TestConcurrentReleases(t *testing.T) {
 	if a.AlreadyReleased == b.AlreadyReleased {
 		t.Errorf("1.0.0: AlreadyReleased = %v and %v; want exactly one release and one no-op", a.AlreadyReleased, b.AlreadyReleased)
 	}
-	h, err := publish.Releases(ctx, repo, publish.Options{})
+	h, err := pipeline.Releases(ctx, pipeline.Registry{Repo: repo})
 	if err != nil {
 		t.Fatal(err)
 	}

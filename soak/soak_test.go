@@ -78,7 +78,7 @@ func TestSoak(t *testing.T) {
 				Version: version, Revision: fmt.Sprintf("soak-%d", i), Epoch: time.Unix(1704067200, 0).UTC(),
 				Smoke: pipeline.SmokeOptions{VersionPath: "/version"},
 			},
-			Repo: repo, WorkDir: t.TempDir(), AdvisoryDB: testenv.Path("fixtures", "osv"),
+			Registry: pipeline.Registry{Repo: repo}, WorkDir: t.TempDir(), AdvisoryDB: testenv.Path("fixtures", "osv"),
 		})
 		if err != nil {
 			t.Fatalf("cycle %d: release %s: %v", i, version, err)
@@ -99,7 +99,7 @@ func TestSoak(t *testing.T) {
 	}
 	wall := time.Since(start)
 	rc.Close()
-	h, err := publish.Releases(ctx, repo, publish.Options{})
+	h, err := pipeline.Releases(ctx, pipeline.Registry{Repo: repo})
 	if err != nil {
 		t.Fatal(err)
 	}
