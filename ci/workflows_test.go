@@ -20,7 +20,8 @@ type moduleArg struct {
 }
 
 // moduleFunctions reads ../main.go: function name -> flag -> arg. The
-// constructor is "".
+// constructor is "". The fields of the Release object (../output.go) that
+// release returns are functions without arguments (`release ... digest`).
 func moduleFunctions(t *testing.T) map[string]map[string]moduleArg {
 	t.Helper()
 	fset := token.NewFileSet()
@@ -29,6 +30,20 @@ func moduleFunctions(t *testing.T) map[string]map[string]moduleArg {
 		t.Fatal(err)
 	}
 	fns := map[string]map[string]moduleArg{}
+	out, err := parser.ParseFile(fset, filepath.Join("..", "output.go"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ast.Inspect(out, func(n ast.Node) bool {
+		if ts, ok := n.(*ast.TypeSpec); ok && ts.Name.Name == "Release" {
+			for _, fl := range ts.Type.(*ast.StructType).Fields.List {
+				for _, n := range fl.Names {
+					fns[kebab(n.Name)] = map[string]moduleArg{}
+				}
+			}
+		}
+		return true
+	})
 	for _, d := range f.Decls {
 		fd, ok := d.(*ast.FuncDecl)
 		if !ok || !fd.Name.IsExported() {
@@ -49,7 +64,7 @@ func moduleFunctions(t *testing.T) map[string]map[string]moduleArg {
 			}
 			doc := fieldDoc(fset, f, p)
 			for _, n := range p.Names {
-				args[kebab(n.Name)] = moduleArg{isBool: typ == "bool", optional: strings.Contains(doc, "+optional")}
+				args[kebab(n.Name)] = moduleArg{isBool: typ == "bool", optional: strings.Contains(doc, "+optional") || strings.Contains(doc, "+defaultPath")}
 			}
 		}
 		fns[name] = args
@@ -108,11 +123,11 @@ type workflow struct {
 var expr = regexp.MustCompile(`\$\{\{[^}]*\}\}`)
 
 // TestWorkflowsCallModule: every workflow parses, pins Dagger v0.21.8, and
-// each `dagger call` names a function of the module with flags it accepts,
-// including all its required ones.
+// each `dagger call` chains functions of the module with flags they accept,
+// including all their required ones.
 func TestWorkflowsCallModule(t *testing.T) {
 	fns := moduleFunctions(t)
-	for _, want := range []string{"build", "test", "verify", "release", "releases", "rollback"} {
+	for _, want := range []string{"build", "test", "verify", "with-registry", "release", "releases", "rollback", "digest", "summary"} {
 		if _, ok := fns[want]; !ok {
 			t.Fatalf("main.go has no function %s (found %v)", want, fns)
 		}
@@ -156,21 +171,20 @@ func TestWorkflowsCallModule(t *testing.T) {
 	}
 }
 
-// checkCall validates "[ctor flags] fn [fn flags]" against the module.
+// checkCall validates "[ctor flags] fn [fn flags] [fn [fn flags]]..."
+// (a chain, e.g. with-registry … release … digest) against the module.
 func checkCall(fns map[string]map[string]moduleArg, args string) string {
 	tokens := strings.Fields(args)
-	fn := ""
+	chain := []string{""}
 	given := map[string]bool{}
 	for i := 0; i < len(tokens); i++ {
 		tok := tokens[i]
+		fn := chain[len(chain)-1]
 		if !strings.HasPrefix(tok, "--") {
-			if fn != "" {
-				return "unexpected argument " + tok
-			}
-			if _, ok := fns[tok]; !ok {
+			if _, ok := fns[tok]; !ok || tok == "" {
 				return "no module function " + tok
 			}
-			fn = tok
+			chain = append(chain, tok)
 			continue
 		}
 		flag, _, hasValue := strings.Cut(strings.TrimPrefix(tok, "--"), "=")
@@ -183,12 +197,14 @@ func checkCall(fns map[string]map[string]moduleArg, args string) string {
 			i++
 		}
 	}
-	if fn == "" {
+	if len(chain) == 1 {
 		return "no function called"
 	}
-	for flag, arg := range fns[fn] {
-		if !arg.optional && !given[fn+"/"+flag] {
-			return "function " + fn + " is missing required --" + flag
+	for _, fn := range chain {
+		for flag, arg := range fns[fn] {
+			if !arg.optional && !given[fn+"/"+flag] {
+				return "function " + fn + " is missing required --" + flag
+			}
 		}
 	}
 	return ""
@@ -196,14 +212,20 @@ func checkCall(fns map[string]map[string]moduleArg, args string) string {
 
 func TestCheckCallCatchesMistakes(t *testing.T) {
 	fns := map[string]map[string]moduleArg{
-		"":        {"source": {optional: true}},
-		"release": {"version": {}, "json": {isBool: true, optional: true}},
+		"":              {"source": {optional: true}},
+		"with-registry": {"address": {optional: true}},
+		"release":       {"version": {}, "json": {isBool: true, optional: true}},
+		"digest":        {},
 	}
 	for args, want := range map[string]string{
-		"--source X release --version 1 --json": "",
-		"release":                               "missing required --version",
-		"relase --version 1":                    "no module function relase",
-		"release --version 1 --nope 2":          "has no argument --nope",
+		"--source X release --version 1 --json":                "",
+		"with-registry --address A release --version 1 digest": "",
+		"release":                                                 "missing required --version",
+		"with-registry release digest":                            "missing required --version",
+		"relase --version 1":                                      "no module function relase",
+		"release --version 1 --nope 2":                            "has no argument --nope",
+		"release --version 1 digest --version 2":                  "function digest has no argument --version",
+		"with-registry --address A release --version 1 --address": "function release has no argument --address",
 	} {
 		if got := checkCall(fns, args); !strings.Contains(got, want) || (want == "" && got != "") {
 			t.Errorf("checkCall(%q) = %q, want %q", args, got, want)

@@ -33,8 +33,8 @@ func (m *Consumer) Release(
 		Source:          source,
 		Revision:        "consumer-example",
 		SourceDateEpoch: 1704067200,
-	}).Release(ctx, version, dagger.ImmutableReleaseOpts{
-		Registry:        registry,
-		RegistryService: registryService,
-	})
+	}).WithRegistry(dagger.ImmutableWithRegistryOpts{
+		Address: registry,
+		Service: registryService,
+	}).Release(version).Summary(ctx)
 }

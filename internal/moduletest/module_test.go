@@ -34,16 +34,26 @@ func daggerCLI(t *testing.T, args ...string) (string, error) {
 	return string(out), nil
 }
 
-// TestModuleFunctions: the module loads and lists its functions.
+// TestModuleFunctions: the module loads and lists every flow, the
+// chainable with-registry, and the typed values release returns.
 func TestModuleFunctions(t *testing.T) {
 	testenv.Require(t)
 	out, err := daggerCLI(t, "-m", ".", "functions")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, fn := range []string{"build", "test", "verify", "release", "releases", "rollback"} {
+	for _, fn := range []string{"build", "test", "verify", "with-registry", "release", "sbom", "scan", "sign", "verify-signature", "verify-release", "releases", "rollback"} {
 		if !strings.Contains(out, fn) {
 			t.Errorf("dagger functions does not list %s:\n%s", fn, out)
+		}
+	}
+	out, err = daggerCLI(t, "-m", ".", "functions", "release")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{"digest", "ref", "summary", "json", "version"} {
+		if !strings.Contains(out, field) {
+			t.Errorf("dagger functions release does not list %s:\n%s", field, out)
 		}
 	}
 }
@@ -84,16 +94,28 @@ func TestModuleReleaseMatchesCI(t *testing.T) {
 		t.Fatalf("ci release output is not a report with a digest (%v):\n%s", err, ciOut)
 	}
 
+	// The registry is given once (with-registry); release returns the
+	// digest as a value of its own and the report as json.
 	module := func(repo string) string {
 		t.Helper()
 		out, err := daggerCLI(t, append(append([]string{"-m", ".", "call"}, common...),
-			"release", "--version", "1.0.0", "--format", "json", "--registry", repo, "--registry-service", "tcp://"+reg)...)
+			"with-registry", "--address", repo, "--service", "tcp://"+reg,
+			"release", "--version", "1.0.0", "json")...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var r struct{ Digest string }
 		if err := json.Unmarshal([]byte(out), &r); err != nil || r.Digest == "" {
-			t.Fatalf("module release output is not a report with a digest (%v):\n%s", err, out)
+			t.Fatalf("module release json is not a report with a digest (%v):\n%s", err, out)
+		}
+		digest, err := daggerCLI(t, append(append([]string{"-m", ".", "call"}, common...),
+			"with-registry", "--address", repo, "--service", "tcp://"+reg,
+			"release", "--version", "1.0.0", "digest")...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.TrimSpace(digest) != r.Digest {
+			t.Errorf("release digest = %q, its json says %s", digest, r.Digest)
 		}
 		return r.Digest
 	}

@@ -254,6 +254,9 @@ type ID string
 type ImmutableID string
 
 // A unique identifier for an object.
+type ImmutableReleaseID string
+
+// A unique identifier for an object.
 type InputTypeDefID string
 
 // A unique identifier for an object.
@@ -13118,6 +13121,16 @@ func (r *Query) LoadImmutableFromID(id ImmutableID) *Immutable {
 	q = q.Arg("id", id)
 
 	return &Immutable{
+		query: q,
+	}
+}
+
+// Load a ImmutableRelease from its ID.
+func (r *Query) LoadImmutableReleaseFromID(id ImmutableReleaseID) *ImmutableRelease {
+	q := r.query.Select("loadImmutableReleaseFromID")
+	q = q.Arg("id", id)
+
+	return &ImmutableRelease{
 		query: q,
 	}
 }

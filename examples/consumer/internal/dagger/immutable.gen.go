@@ -10,7 +10,7 @@ import (
 )
 
 // Retrieve the binding value, as type Immutable
-func (r *Binding) AsImmutable() *Immutable { // immutable (../../../../main.go:32:6)
+func (r *Binding) AsImmutable() *Immutable { // immutable (../../../../main.go:25:6)
 	q := r.query.Select("asImmutable")
 
 	return &Immutable{
@@ -18,8 +18,17 @@ func (r *Binding) AsImmutable() *Immutable { // immutable (../../../../main.go:3
 	}
 }
 
+// Retrieve the binding value, as type ImmutableRelease
+func (r *Binding) AsImmutableRelease() *ImmutableRelease { // immutable (../../../../output.go:12:6)
+	q := r.query.Select("asImmutableRelease")
+
+	return &ImmutableRelease{
+		query: q,
+	}
+}
+
 // Create or update a binding of type Immutable in the environment
-func (r *Env) WithImmutableInput(name string, value *Immutable, description string) *Env { // immutable (../../../../main.go:32:6)
+func (r *Env) WithImmutableInput(name string, value *Immutable, description string) *Env { // immutable (../../../../main.go:25:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withImmutableInput")
 	q = q.Arg("name", name)
@@ -32,7 +41,7 @@ func (r *Env) WithImmutableInput(name string, value *Immutable, description stri
 }
 
 // Declare a desired Immutable output to be assigned in the environment
-func (r *Env) WithImmutableOutput(name string, description string) *Env { // immutable (../../../../main.go:32:6)
+func (r *Env) WithImmutableOutput(name string, description string) *Env { // immutable (../../../../main.go:25:6)
 	q := r.query.Select("withImmutableOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -42,12 +51,35 @@ func (r *Env) WithImmutableOutput(name string, description string) *Env { // imm
 	}
 }
 
+// Create or update a binding of type ImmutableRelease in the environment
+func (r *Env) WithImmutableReleaseInput(name string, value *ImmutableRelease, description string) *Env { // immutable (../../../../output.go:12:6)
+	assertNotNil("value", value)
+	q := r.query.Select("withImmutableReleaseInput")
+	q = q.Arg("name", name)
+	q = q.Arg("value", value)
+	q = q.Arg("description", description)
+
+	return &Env{
+		query: q,
+	}
+}
+
+// Declare a desired ImmutableRelease output to be assigned in the environment
+func (r *Env) WithImmutableReleaseOutput(name string, description string) *Env { // immutable (../../../../output.go:12:6)
+	q := r.query.Select("withImmutableReleaseOutput")
+	q = q.Arg("name", name)
+	q = q.Arg("description", description)
+
+	return &Env{
+		query: q,
+	}
+}
+
 // Immutable builds, verifies and publishes one Node.js app.
-type Immutable struct { // immutable (../../../../main.go:32:6)
+type Immutable struct { // immutable (../../../../main.go:25:6)
 	query *querybuilder.Selection
 
 	id              *ID
-	release         *string
 	releases        *string
 	rollback        *string
 	scan            *string
@@ -56,6 +88,14 @@ type Immutable struct { // immutable (../../../../main.go:32:6)
 	verify          *string
 	verifyRelease   *string
 	verifySignature *string
+}
+type WithImmutableFunc func(r *Immutable) *Immutable
+
+// With calls the provided function with current Immutable.
+//
+// This is useful for reusability and readability by not breaking the calling chain.
+func (r *Immutable) With(f WithImmutableFunc) *Immutable {
+	return f(r)
 }
 
 func (r *Immutable) WithGraphQLQuery(q *querybuilder.Selection) *Immutable {
@@ -71,11 +111,11 @@ type ImmutableBuildOpts struct {
 	//
 	//
 	// Default: "0.0.0-dev"
-	Version string // immutable (../../../../main.go:201:2)
+	Version string // immutable (../../../../main.go:247:2)
 }
 
 // Build builds the app into a normalized, reproducible runtime image.
-func (r *Immutable) Build(opts ...ImmutableBuildOpts) *Container { // immutable (../../../../main.go:196:1)
+func (r *Immutable) Build(opts ...ImmutableBuildOpts) *Container { // immutable (../../../../main.go:242:1)
 	q := r.query.Select("build")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `version` optional argument
@@ -141,105 +181,39 @@ func (r *Immutable) UnmarshalJSON(bs []byte) error {
 // ImmutableReleaseOpts contains options for Immutable.Release
 type ImmutableReleaseOpts struct {
 	//
-	// Repository to publish to.
-	//
-	//
-	// Default: "localhost:5000/hello-immutable"
-	Registry string // immutable (../../../../main.go:286:2)
-	//
-	// The registry as a service, for a registry on the caller's localhost:
-	// --registry-service tcp://localhost:5000 (inside a function, localhost
-	// is the function's own container).
-	//
-	RegistryService *Service // immutable (../../../../main.go:291:2)
-	//
-	// Registry username.
-	//
-	Username string // immutable (../../../../main.go:294:2)
-	//
-	// Registry password or token, e.g. env:REGISTRY_TOKEN.
-	//
-	Password *Secret // immutable (../../../../main.go:297:2)
-	//
-	// Plain HTTP to a registry other than localhost.
-	//
-	Insecure bool // immutable (../../../../main.go:300:2)
-	//
-	// Prefix of version and floating tags; "" gives 1.2.3, 1.2, 1.
-	//
-	//
-	// Default: "v"
-	TagPrefix string // immutable (../../../../main.go:304:2)
-	//
-	// Output format: text or json (the release report).
-	//
-	//
-	// Default: "text"
-	Format string // immutable (../../../../main.go:308:2)
-	//
 	// OSV advisory database for the scan gate: a directory of OSV JSON
 	// files (e.g. osv.dev's npm/all.zip unpacked). Default: the
 	// repository's fixtures/osv.
 	//
-	AdvisoryDb *Directory // immutable (../../../../main.go:314:2)
+	AdvisoryDb *Directory // immutable (../../../../main.go:327:2)
 	//
 	// Scan threshold: low, medium, high, critical, unknown (any finding)
 	// or none.
 	//
 	//
 	// Default: "high"
-	FailOn string // immutable (../../../../main.go:319:2)
+	FailOn string // immutable (../../../../main.go:332:2)
 	//
 	// Sign the published image with this private key (cosign.key from
 	// `cosign generate-key-pair`, or unencrypted PKCS#8/EC PEM), e.g.
 	// file:./cosign.key. Default: not signed.
 	//
-	SigningKey *Secret // immutable (../../../../main.go:324:2)
+	SigningKey *Secret // immutable (../../../../main.go:337:2)
 	//
 	// Password of the signing key (what cosign reads from
 	// COSIGN_PASSWORD), e.g. env:COSIGN_PASSWORD.
 	//
-	SigningPassword *Secret // immutable (../../../../main.go:328:2)
+	SigningPassword *Secret // immutable (../../../../main.go:341:2)
 }
 
 // Release builds the app, runs every gate (tests, lint, smoke test, image
-// checks, reproducibility) and, only if all pass, publishes the image with
-// semver tags: vX.Y.Z (immutable), vX.Y, vX and latest (never moved
-// backwards). Prints the pinned image@sha256 reference and deploy command.
-func (r *Immutable) Release(ctx context.Context, version string, opts ...ImmutableReleaseOpts) (string, error) { // immutable (../../../../main.go:279:1)
-	if r.release != nil {
-		return *r.release, nil
-	}
+// checks, reproducibility, scan) and, only if all pass, publishes the image
+// to the registry (see withRegistry) with semver tags: vX.Y.Z (immutable),
+// vX.Y, vX and latest (never moved backwards). Returns the release: its
+// digest and pinned reference, and the report as summary (text) and json.
+func (r *Immutable) Release(version string, opts ...ImmutableReleaseOpts) *ImmutableRelease { // immutable (../../../../main.go:318:1)
 	q := r.query.Select("release")
 	for i := len(opts) - 1; i >= 0; i-- {
-		// `registry` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Registry) {
-			q = q.Arg("registry", opts[i].Registry)
-		}
-		// `registryService` optional argument
-		if !querybuilder.IsZeroValue(opts[i].RegistryService) {
-			q = q.Arg("registryService", opts[i].RegistryService)
-		}
-		// `username` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Username) {
-			q = q.Arg("username", opts[i].Username)
-		}
-		// `password` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Password) {
-			q = q.Arg("password", opts[i].Password)
-		}
-		// `insecure` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Insecure) {
-			q = q.Arg("insecure", opts[i].Insecure)
-		}
-		// `tagPrefix` optional argument
-		if !querybuilder.IsZeroValue(opts[i].TagPrefix) {
-			q = q.Arg("tagPrefix", opts[i].TagPrefix)
-		}
-		// `format` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Format) {
-			q = q.Arg("format", opts[i].Format)
-		}
 		// `advisoryDb` optional argument
 		if !querybuilder.IsZeroValue(opts[i].AdvisoryDb) {
 			q = q.Arg("advisoryDb", opts[i].AdvisoryDb)
@@ -259,66 +233,30 @@ func (r *Immutable) Release(ctx context.Context, version string, opts ...Immutab
 	}
 	q = q.Arg("version", version)
 
-	var response string
-
-	q = q.Bind(&response)
-	return response, q.Execute(ctx)
+	return &ImmutableRelease{
+		query: q,
+	}
 }
 
 // ImmutableReleasesOpts contains options for Immutable.Releases
 type ImmutableReleasesOpts struct {
 	//
-	// Repository to read.
-	//
-	//
-	// Default: "localhost:5000/hello-immutable"
-	Registry string // immutable (../../../../main.go:579:2)
-	//
-	// The registry as a service (see release).
-	//
-	RegistryService *Service // immutable (../../../../main.go:582:2)
-
-	Username string // immutable (../../../../main.go:584:2)
-
-	Password *Secret // immutable (../../../../main.go:586:2)
-
-	Insecure bool // immutable (../../../../main.go:588:2)
-	//
 	// Output format: text or json.
 	//
 	//
 	// Default: "text"
-	Format string // immutable (../../../../main.go:592:2)
+	Format string // immutable (../../../../main.go:539:2)
 }
 
-// Releases lists the published versions, newest first, with digests and
-// dates, and where each floating tag points.
-func (r *Immutable) Releases(ctx context.Context, opts ...ImmutableReleasesOpts) (string, error) { // immutable (../../../../main.go:574:1)
+// Releases lists the versions published to the registry (see
+// withRegistry; under its tag prefix), newest first, with digests, dates
+// and attachments, and where each floating tag points.
+func (r *Immutable) Releases(ctx context.Context, opts ...ImmutableReleasesOpts) (string, error) { // immutable (../../../../main.go:534:1)
 	if r.releases != nil {
 		return *r.releases, nil
 	}
 	q := r.query.Select("releases")
 	for i := len(opts) - 1; i >= 0; i-- {
-		// `registry` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Registry) {
-			q = q.Arg("registry", opts[i].Registry)
-		}
-		// `registryService` optional argument
-		if !querybuilder.IsZeroValue(opts[i].RegistryService) {
-			q = q.Arg("registryService", opts[i].RegistryService)
-		}
-		// `username` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Username) {
-			q = q.Arg("username", opts[i].Username)
-		}
-		// `password` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Password) {
-			q = q.Arg("password", opts[i].Password)
-		}
-		// `insecure` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Insecure) {
-			q = q.Arg("insecure", opts[i].Insecure)
-		}
 		// `format` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Format) {
 			q = q.Arg("format", opts[i].Format)
@@ -333,59 +271,26 @@ func (r *Immutable) Releases(ctx context.Context, opts ...ImmutableReleasesOpts)
 
 // ImmutableRollbackOpts contains options for Immutable.Rollback
 type ImmutableRollbackOpts struct {
-
-	// Default: "localhost:5000/hello-immutable"
-	Registry string // immutable (../../../../main.go:622:2)
 	//
-	// The registry as a service (see release).
-	//
-	RegistryService *Service // immutable (../../../../main.go:625:2)
-
-	Username string // immutable (../../../../main.go:627:2)
-
-	Password *Secret // immutable (../../../../main.go:629:2)
-
-	Insecure bool // immutable (../../../../main.go:631:2)
-	//
-	// Prefix of version and floating tags.
+	// Output format: text or json.
 	//
 	//
-	// Default: "v"
-	TagPrefix string // immutable (../../../../main.go:635:2)
+	// Default: "text"
+	Format string // immutable (../../../../main.go:563:2)
 }
 
 // Rollback moves the floating tags that point at a newer release of the
 // version's line back to an earlier release, and records it. The version
 // must have been released.
-func (r *Immutable) Rollback(ctx context.Context, to string, opts ...ImmutableRollbackOpts) (string, error) { // immutable (../../../../main.go:616:1)
+func (r *Immutable) Rollback(ctx context.Context, to string, opts ...ImmutableRollbackOpts) (string, error) { // immutable (../../../../main.go:556:1)
 	if r.rollback != nil {
 		return *r.rollback, nil
 	}
 	q := r.query.Select("rollback")
 	for i := len(opts) - 1; i >= 0; i-- {
-		// `registry` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Registry) {
-			q = q.Arg("registry", opts[i].Registry)
-		}
-		// `registryService` optional argument
-		if !querybuilder.IsZeroValue(opts[i].RegistryService) {
-			q = q.Arg("registryService", opts[i].RegistryService)
-		}
-		// `username` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Username) {
-			q = q.Arg("username", opts[i].Username)
-		}
-		// `password` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Password) {
-			q = q.Arg("password", opts[i].Password)
-		}
-		// `insecure` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Insecure) {
-			q = q.Arg("insecure", opts[i].Insecure)
-		}
-		// `tagPrefix` optional argument
-		if !querybuilder.IsZeroValue(opts[i].TagPrefix) {
-			q = q.Arg("tagPrefix", opts[i].TagPrefix)
+		// `format` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Format) {
+			q = q.Arg("format", opts[i].Format)
 		}
 	}
 	q = q.Arg("to", to)
@@ -403,13 +308,13 @@ type ImmutableSbomOpts struct {
 	//
 	//
 	// Default: "0.0.0-dev"
-	Version string // immutable (../../../../main.go:371:2)
+	Version string // immutable (../../../../main.go:374:2)
 }
 
 // Sbom builds the app and returns the image's CycloneDX (1.6) JSON SBOM:
 // the npm production dependencies from package-lock.json and the base
 // image's Debian packages. The same image gives the same bytes.
-func (r *Immutable) Sbom(opts ...ImmutableSbomOpts) *File { // immutable (../../../../main.go:366:1)
+func (r *Immutable) Sbom(opts ...ImmutableSbomOpts) *File { // immutable (../../../../main.go:369:1)
 	q := r.query.Select("sbom")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `version` optional argument
@@ -430,31 +335,31 @@ type ImmutableScanOpts struct {
 	//
 	//
 	// Default: "0.0.0-dev"
-	Version string // immutable (../../../../main.go:402:2)
+	Version string // immutable (../../../../main.go:397:2)
 	//
 	// OSV advisory database: a directory of OSV JSON files. Default: the
 	// repository's fixtures/osv.
 	//
-	AdvisoryDb *Directory // immutable (../../../../main.go:407:2)
+	AdvisoryDb *Directory // immutable (../../../../main.go:402:2)
 	//
 	// Threshold: low, medium, high, critical, unknown (any finding) or none.
 	//
 	//
 	// Default: "high"
-	FailOn string // immutable (../../../../main.go:411:2)
+	FailOn string // immutable (../../../../main.go:406:2)
 	//
 	// Output format: text or json.
 	//
 	//
 	// Default: "text"
-	Format string // immutable (../../../../main.go:415:2)
+	Format string // immutable (../../../../main.go:410:2)
 }
 
 // Scan builds the app, generates its SBOM and matches it against an
 // offline OSV advisory database. Returns the findings (ID, package,
 // installed and fixed versions, severity); fails when one is at or above
 // the threshold.
-func (r *Immutable) Scan(ctx context.Context, opts ...ImmutableScanOpts) (string, error) { // immutable (../../../../main.go:397:1)
+func (r *Immutable) Scan(ctx context.Context, opts ...ImmutableScanOpts) (string, error) { // immutable (../../../../main.go:392:1)
 	if r.scan != nil {
 		return *r.scan, nil
 	}
@@ -490,17 +395,13 @@ type ImmutableSignOpts struct {
 	// Password of the key (cosign's COSIGN_PASSWORD), e.g.
 	// env:COSIGN_PASSWORD.
 	//
-	KeyPassword *Secret // immutable (../../../../main.go:468:2)
+	KeyPassword *Secret // immutable (../../../../main.go:445:2)
 	//
-	// The registry as a service (see release).
+	// Output format: text or json.
 	//
-	RegistryService *Service // immutable (../../../../main.go:471:2)
-
-	Username string // immutable (../../../../main.go:473:2)
-
-	Password *Secret // immutable (../../../../main.go:475:2)
-
-	Insecure bool // immutable (../../../../main.go:477:2)
+	//
+	// Default: "text"
+	Format string // immutable (../../../../main.go:449:2)
 }
 
 // Sign signs a published image with a cosign-compatible signature (cosign's
@@ -508,7 +409,7 @@ type ImmutableSignOpts struct {
 // to existing signatures; no transparency log). `cosign verify --key
 // cosign.pub --insecure-ignore-tlog=true` accepts it. Returns the signed
 // digest and the signature image's digest.
-func (r *Immutable) Sign(ctx context.Context, ref string, key *Secret, opts ...ImmutableSignOpts) (string, error) { // immutable (../../../../main.go:457:1)
+func (r *Immutable) Sign(ctx context.Context, ref string, key *Secret, opts ...ImmutableSignOpts) (string, error) { // immutable (../../../../main.go:433:1)
 	assertNotNil("key", key)
 	if r.sign != nil {
 		return *r.sign, nil
@@ -519,21 +420,9 @@ func (r *Immutable) Sign(ctx context.Context, ref string, key *Secret, opts ...I
 		if !querybuilder.IsZeroValue(opts[i].KeyPassword) {
 			q = q.Arg("keyPassword", opts[i].KeyPassword)
 		}
-		// `registryService` optional argument
-		if !querybuilder.IsZeroValue(opts[i].RegistryService) {
-			q = q.Arg("registryService", opts[i].RegistryService)
-		}
-		// `username` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Username) {
-			q = q.Arg("username", opts[i].Username)
-		}
-		// `password` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Password) {
-			q = q.Arg("password", opts[i].Password)
-		}
-		// `insecure` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Insecure) {
-			q = q.Arg("insecure", opts[i].Insecure)
+		// `format` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Format) {
+			q = q.Arg("format", opts[i].Format)
 		}
 	}
 	q = q.Arg("ref", ref)
@@ -552,13 +441,19 @@ type ImmutableTestOpts struct {
 	//
 	//
 	// Default: "0.0.0-dev"
-	Version string // immutable (../../../../main.go:227:2)
+	Version string // immutable (../../../../main.go:269:2)
+	//
+	// Output format: text or json.
+	//
+	//
+	// Default: "text"
+	Format string // immutable (../../../../main.go:273:2)
 }
 
 // Test builds the app, then runs unit tests, lint, a smoke test of the image
 // as a service and the image policy checks in parallel. Returns the report;
 // fails naming the failed jobs.
-func (r *Immutable) Test(ctx context.Context, opts ...ImmutableTestOpts) (string, error) { // immutable (../../../../main.go:222:1)
+func (r *Immutable) Test(ctx context.Context, opts ...ImmutableTestOpts) (string, error) { // immutable (../../../../main.go:264:1)
 	if r.test != nil {
 		return *r.test, nil
 	}
@@ -567,6 +462,10 @@ func (r *Immutable) Test(ctx context.Context, opts ...ImmutableTestOpts) (string
 		// `version` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Version) {
 			q = q.Arg("version", opts[i].Version)
+		}
+		// `format` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Format) {
+			q = q.Arg("format", opts[i].Format)
 		}
 	}
 
@@ -583,19 +482,19 @@ type ImmutableVerifyOpts struct {
 	//
 	//
 	// Default: "0.0.0-dev"
-	Version string // immutable (../../../../main.go:253:2)
+	Version string // immutable (../../../../main.go:295:2)
 	//
 	// Output format: text or json.
 	//
 	//
 	// Default: "text"
-	Format string // immutable (../../../../main.go:257:2)
+	Format string // immutable (../../../../main.go:299:2)
 }
 
 // Verify builds the app twice, independently (the second build reruns every
 // step), and compares the image digests. Returns PASS with the digest, or
 // fails with a report of which layer, file and config field differ.
-func (r *Immutable) Verify(ctx context.Context, opts ...ImmutableVerifyOpts) (string, error) { // immutable (../../../../main.go:248:1)
+func (r *Immutable) Verify(ctx context.Context, opts ...ImmutableVerifyOpts) (string, error) { // immutable (../../../../main.go:290:1)
 	if r.verify != nil {
 		return *r.verify, nil
 	}
@@ -620,15 +519,11 @@ func (r *Immutable) Verify(ctx context.Context, opts ...ImmutableVerifyOpts) (st
 // ImmutableVerifyReleaseOpts contains options for Immutable.VerifyRelease
 type ImmutableVerifyReleaseOpts struct {
 	//
-	// The registry as a service (see release).
+	// Output format: text or json.
 	//
-	RegistryService *Service // immutable (../../../../main.go:543:2)
-
-	Username string // immutable (../../../../main.go:545:2)
-
-	Password *Secret // immutable (../../../../main.go:547:2)
-
-	Insecure bool // immutable (../../../../main.go:549:2)
+	//
+	// Default: "text"
+	Format string // immutable (../../../../main.go:513:2)
 }
 
 // VerifyRelease is the check before a deploy: is the image ref points at
@@ -636,28 +531,16 @@ type ImmutableVerifyReleaseOpts struct {
 // provenance whose subject, source revision and bases match its release
 // record, an SBOM, and every gate passed? It returns one line per check
 // and YES, or fails naming the first thing that is wrong.
-func (r *Immutable) VerifyRelease(ctx context.Context, ref string, key *File, opts ...ImmutableVerifyReleaseOpts) (string, error) { // immutable (../../../../main.go:535:1)
+func (r *Immutable) VerifyRelease(ctx context.Context, ref string, key *File, opts ...ImmutableVerifyReleaseOpts) (string, error) { // immutable (../../../../main.go:503:1)
 	assertNotNil("key", key)
 	if r.verifyRelease != nil {
 		return *r.verifyRelease, nil
 	}
 	q := r.query.Select("verifyRelease")
 	for i := len(opts) - 1; i >= 0; i-- {
-		// `registryService` optional argument
-		if !querybuilder.IsZeroValue(opts[i].RegistryService) {
-			q = q.Arg("registryService", opts[i].RegistryService)
-		}
-		// `username` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Username) {
-			q = q.Arg("username", opts[i].Username)
-		}
-		// `password` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Password) {
-			q = q.Arg("password", opts[i].Password)
-		}
-		// `insecure` optional argument
-		if !querybuilder.IsZeroValue(opts[i].Insecure) {
-			q = q.Arg("insecure", opts[i].Insecure)
+		// `format` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Format) {
+			q = q.Arg("format", opts[i].Format)
 		}
 	}
 	q = q.Arg("ref", ref)
@@ -672,30 +555,87 @@ func (r *Immutable) VerifyRelease(ctx context.Context, ref string, key *File, op
 // ImmutableVerifySignatureOpts contains options for Immutable.VerifySignature
 type ImmutableVerifySignatureOpts struct {
 	//
-	// The registry as a service (see release).
+	// Output format: text or json.
 	//
-	RegistryService *Service // immutable (../../../../main.go:506:2)
-
-	Username string // immutable (../../../../main.go:508:2)
-
-	Password *Secret // immutable (../../../../main.go:510:2)
-
-	Insecure bool // immutable (../../../../main.go:512:2)
+	//
+	// Default: "text"
+	Format string // immutable (../../../../main.go:480:2)
 }
 
 // VerifySignature checks that an image carries a cosign signature made with
 // the public key over exactly its digest; a tag is resolved to the digest
 // it points at now, so an image pushed under a signed tag fails.
-func (r *Immutable) VerifySignature(ctx context.Context, ref string, key *File, opts ...ImmutableVerifySignatureOpts) (string, error) { // immutable (../../../../main.go:498:1)
+func (r *Immutable) VerifySignature(ctx context.Context, ref string, key *File, opts ...ImmutableVerifySignatureOpts) (string, error) { // immutable (../../../../main.go:470:1)
 	assertNotNil("key", key)
 	if r.verifySignature != nil {
 		return *r.verifySignature, nil
 	}
 	q := r.query.Select("verifySignature")
 	for i := len(opts) - 1; i >= 0; i-- {
-		// `registryService` optional argument
-		if !querybuilder.IsZeroValue(opts[i].RegistryService) {
-			q = q.Arg("registryService", opts[i].RegistryService)
+		// `format` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Format) {
+			q = q.Arg("format", opts[i].Format)
+		}
+	}
+	q = q.Arg("ref", ref)
+	q = q.Arg("key", key)
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// ImmutableWithRegistryOpts contains options for Immutable.WithRegistry
+type ImmutableWithRegistryOpts struct {
+	//
+	// Repository, e.g. registry.example.com/team/app. Default:
+	// localhost:5000/hello-immutable.
+	//
+	Address string // immutable (../../../../main.go:211:2)
+	//
+	// The registry as a service, for a registry on the caller's localhost:
+	// --service tcp://localhost:5000 (inside a function, localhost is the
+	// function's own container); the image is still published under the
+	// address's name.
+	//
+	Service *Service // immutable (../../../../main.go:217:2)
+	//
+	// Registry username.
+	//
+	Username string // immutable (../../../../main.go:220:2)
+	//
+	// Registry password or token, e.g. env:REGISTRY_TOKEN.
+	//
+	Password *Secret // immutable (../../../../main.go:223:2)
+	//
+	// Plain HTTP to a registry other than localhost.
+	//
+	Insecure bool // immutable (../../../../main.go:226:2)
+	//
+	// Prefix of version and floating tags; "" gives 1.2.3, 1.2, 1.
+	//
+	//
+	// Default: "v"
+	TagPrefix string // immutable (../../../../main.go:230:2)
+}
+
+// WithRegistry sets where releases go and how the registry is reached, once
+// for every function that reads or writes it (release, releases, rollback,
+// sign, verify-signature, verify-release):
+// `dagger call with-registry --address registry.example.com/team/app
+// --username ci --password env:REGISTRY_TOKEN release --version 1.4.0`.
+// Without it: localhost:5000/hello-immutable, anonymous, prefix "v".
+func (r *Immutable) WithRegistry(opts ...ImmutableWithRegistryOpts) *Immutable { // immutable (../../../../main.go:207:1)
+	q := r.query.Select("withRegistry")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `address` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Address) {
+			q = q.Arg("address", opts[i].Address)
+		}
+		// `service` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Service) {
+			q = q.Arg("service", opts[i].Service)
 		}
 		// `username` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Username) {
@@ -709,14 +649,15 @@ func (r *Immutable) VerifySignature(ctx context.Context, ref string, key *File, 
 		if !querybuilder.IsZeroValue(opts[i].Insecure) {
 			q = q.Arg("insecure", opts[i].Insecure)
 		}
+		// `tagPrefix` optional argument
+		if !querybuilder.IsZeroValue(opts[i].TagPrefix) {
+			q = q.Arg("tagPrefix", opts[i].TagPrefix)
+		}
 	}
-	q = q.Arg("ref", ref)
-	q = q.Arg("key", key)
 
-	var response string
-
-	q = q.Bind(&response)
-	return response, q.Execute(ctx)
+	return &Immutable{
+		query: q,
+	}
 }
 
 // AsNode returns this Immutable as a Node.
@@ -727,38 +668,179 @@ func (r *Immutable) AsNode() Node {
 	}
 }
 
+// Release is a published release: the values other modules compose (the
+// digest, the pinned reference) and the report for people and machines.
+type ImmutableRelease struct { // immutable (../../../../output.go:12:6)
+	query *querybuilder.Selection
+
+	digest  *string
+	id      *ID
+	json    *string
+	ref     *string
+	summary *string
+	version *string
+}
+
+func (r *ImmutableRelease) WithGraphQLQuery(q *querybuilder.Selection) *ImmutableRelease {
+	return &ImmutableRelease{
+		query: q,
+	}
+}
+
+// Image manifest digest, sha256:….
+func (r *ImmutableRelease) Digest(ctx context.Context) (string, error) { // immutable (../../../../output.go:16:2)
+	if r.digest != nil {
+		return *r.digest, nil
+	}
+	q := r.query.Select("digest")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// A unique identifier for this ImmutableRelease.
+func (r *ImmutableRelease) ID(ctx context.Context) (ID, error) {
+	if r.id != nil {
+		return *r.id, nil
+	}
+	q := r.query.Select("id")
+
+	var response ID
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// XXX_GraphQLType is an internal function. It returns the native GraphQL type name
+func (r *ImmutableRelease) XXX_GraphQLType() string {
+	return "ImmutableRelease"
+}
+
+// XXX_GraphQLIDType is an internal function. It returns the native GraphQL type name for the ID of this object
+func (r *ImmutableRelease) XXX_GraphQLIDType() string {
+	return "ID"
+}
+
+// XXX_GraphQLID is an internal function. It returns the underlying type ID
+func (r *ImmutableRelease) XXX_GraphQLID(ctx context.Context) (string, error) {
+	id, err := r.ID(ctx)
+	if err != nil {
+		return "", err
+	}
+	return string(id), nil
+}
+
+func (r *ImmutableRelease) MarshalJSON() ([]byte, error) {
+	id, err := r.ID(marshalCtx)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(id)
+}
+func (r *ImmutableRelease) UnmarshalJSON(bs []byte) error {
+	var id string
+	err := json.Unmarshal(bs, &id)
+	if err != nil {
+		return err
+	}
+	*r = ImmutableRelease{query: selectNode(dag.query, id, "ImmutableRelease")}
+	return nil
+}
+
+// The release report as JSON (the release record's facts).
+func (r *ImmutableRelease) JSON(ctx context.Context) (string, error) { // immutable (../../../../output.go:22:2)
+	if r.json != nil {
+		return *r.json, nil
+	}
+	q := r.query.Select("json")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// Pinned reference to deploy or roll back to, repo@sha256:….
+func (r *ImmutableRelease) Ref(ctx context.Context) (string, error) { // immutable (../../../../output.go:18:2)
+	if r.ref != nil {
+		return *r.ref, nil
+	}
+	q := r.query.Select("ref")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// The release report as text: gates, tags, attachments, deploy command.
+func (r *ImmutableRelease) Summary(ctx context.Context) (string, error) { // immutable (../../../../output.go:20:2)
+	if r.summary != nil {
+		return *r.summary, nil
+	}
+	q := r.query.Select("summary")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// Version released, e.g. 1.4.0.
+func (r *ImmutableRelease) Version(ctx context.Context) (string, error) { // immutable (../../../../output.go:14:2)
+	if r.version != nil {
+		return *r.version, nil
+	}
+	q := r.query.Select("version")
+
+	var response string
+
+	q = q.Bind(&response)
+	return response, q.Execute(ctx)
+}
+
+// AsNode returns this ImmutableRelease as a Node.
+// This is a local type conversion — no GraphQL call.
+func (r *ImmutableRelease) AsNode() Node {
+	return &NodeClient{
+		query: r.query,
+	}
+}
+
 // ImmutableOpts contains options for Query.Immutable
 type ImmutableOpts struct {
 	//
 	// Node.js project directory, package.json at its root.
 	//
-	Source *Directory // immutable (../../../../main.go:85:2)
+	Source *Directory // immutable (../../../../main.go:90:2)
 	//
 	// Runtime base image pinned by digest (repo@sha256:…). Default: the
 	// project's node-runtime, by the digest fixtures/bases.lock pins, in the
 	// local registry.
 	//
-	RuntimeBase string // immutable (../../../../main.go:90:2)
+	RuntimeBase string // immutable (../../../../main.go:95:2)
 	//
 	// Builder base image with node and npm, pinned by digest. Default: the
 	// project's node-builder that `go run ./ci up` provisioned for
 	// fixtures/bases.lock, resolved to its digest.
 	//
-	BuilderBase string // immutable (../../../../main.go:95:2)
+	BuilderBase string // immutable (../../../../main.go:100:2)
 	//
 	// Accept bases given by tag; the image is labelled unpinned.
 	//
-	AllowUnpinnedBase bool // immutable (../../../../main.go:98:2)
+	AllowUnpinnedBase bool // immutable (../../../../main.go:103:2)
 	//
 	// Source revision for the org.opencontainers.image.revision label.
 	// Default: the HEAD commit of gitRef, as `go run ./ci` reads it, else
 	// "unknown".
 	//
-	Revision string // immutable (../../../../main.go:103:2)
+	Revision string // immutable (../../../../main.go:108:2)
 	//
 	// org.opencontainers.image.source label.
 	//
-	SourceURL string // immutable (../../../../main.go:106:2)
+	SourceURL string // immutable (../../../../main.go:111:2)
 	//
 	// SOURCE_DATE_EPOCH in seconds: every timestamp in the image. Default
 	// (-1): the commit time of gitRef's HEAD, as `go run ./ci` reads it,
@@ -766,100 +848,100 @@ type ImmutableOpts struct {
 	//
 	//
 	// Default: -1
-	SourceDateEpoch int // immutable (../../../../main.go:112:2)
+	SourceDateEpoch int // immutable (../../../../main.go:117:2)
 	//
 	// The git checkout whose HEAD gives the default revision and source
 	// date epoch. Default: the checkout this module is called from, so
 	// `dagger call` and `go run ./ci` give the same digest. When another
 	// module installs this one, pass revision and sourceDateEpoch.
 	//
-	GitRef *GitRef // immutable (../../../../main.go:119:2)
+	GitRef *GitRef // immutable (../../../../main.go:124:2)
 	//
 	// File node runs. Default: package.json main, or a "node <file>" start script.
 	//
-	Entrypoint string // immutable (../../../../main.go:122:2)
+	Entrypoint string // immutable (../../../../main.go:127:2)
 	//
 	// Port the app listens on.
 	//
 	//
 	// Default: 3000
-	Port int // immutable (../../../../main.go:126:2)
+	Port int // immutable (../../../../main.go:131:2)
 	//
 	// Token for a private npm registry, e.g. env:NPM_TOKEN. Only the npm ci
 	// steps see it, as $NPM_TOKEN, for the project's .npmrc:
 	// //npm-registry:4873/:_authToken=${NPM_TOKEN}. It reaches no layer
 	// and does not change the image digest.
 	//
-	NpmToken *Secret // immutable (../../../../main.go:132:2)
+	NpmToken *Secret // immutable (../../../../main.go:137:2)
 	//
 	// A private npm registry as a service, which npm ci reaches by the
 	// name npmRegistryHost, e.g. --npm-registry tcp://localhost:4873 for
 	// one on your machine.
 	//
-	NpmRegistry *Service // immutable (../../../../main.go:137:2)
+	NpmRegistry *Service // immutable (../../../../main.go:142:2)
 	//
 	// Host name npmRegistry is bound to; .npmrc and package-lock.json name
 	// it.
 	//
 	//
 	// Default: "npm-registry"
-	NpmRegistryHost string // immutable (../../../../main.go:142:2)
+	NpmRegistryHost string // immutable (../../../../main.go:147:2)
 	//
 	// KEY=VALUE written into the image config (part of the digest; never a
 	// secret), repeatable: --env LOG_LEVEL=info --env NODE_ENV=staging.
 	//
-	Env []string // immutable (../../../../main.go:146:2)
+	Env []string // immutable (../../../../main.go:151:2)
 	//
 	// Arguments after the entrypoint, in order (the image's cmd), e.g.
 	// --arg data.json for `node server.js data.json`.
 	//
-	Arg []string // immutable (../../../../main.go:150:2)
+	Arg []string // immutable (../../../../main.go:155:2)
 	//
 	// Directories the non-root app may write, created empty and owned by
 	// 1000:1000, e.g. /app/data (relative: under /app). /tmp is always
 	// writable.
 	//
-	WritableDir []string // immutable (../../../../main.go:155:2)
+	WritableDir []string // immutable (../../../../main.go:160:2)
 	//
 	// The app listens on no port (a worker): nothing is exposed, $PORT is
 	// not set, and the smoke test checks it keeps running for smokeUptime.
 	//
-	Worker bool // immutable (../../../../main.go:159:2)
+	Worker bool // immutable (../../../../main.go:164:2)
 	//
 	// Smoke test: PATH or PATH=STATUS that must answer, e.g. /healthz=200
 	// (repeatable). Replaces the default: GET / answering below 500.
 	//
-	Probe []string // immutable (../../../../main.go:163:2)
+	Probe []string // immutable (../../../../main.go:168:2)
 	//
 	// Smoke test: a path whose JSON must report the version being built
 	// as "version", e.g. /version.
 	//
-	VersionPath string // immutable (../../../../main.go:167:2)
+	VersionPath string // immutable (../../../../main.go:172:2)
 	//
 	// Smoke test: KEY=VALUE set for the smoke run only, not in the image.
 	//
-	SmokeEnv []string // immutable (../../../../main.go:170:2)
+	SmokeEnv []string // immutable (../../../../main.go:175:2)
 	//
 	// Smoke test: time for the port to open and the probes to pass.
 	//
 	//
 	// Default: "30s"
-	SmokeTimeout string // immutable (../../../../main.go:174:2)
+	SmokeTimeout string // immutable (../../../../main.go:179:2)
 	//
 	// Smoke test: how long the app must keep running after the probes
 	// passed (a worker: after start).
 	//
 	//
 	// Default: "3s"
-	SmokeUptime string // immutable (../../../../main.go:179:2)
+	SmokeUptime string // immutable (../../../../main.go:184:2)
 	//
 	// Skip the smoke test; the gate and the release record say skipped.
 	//
-	SkipSmoke bool // immutable (../../../../main.go:182:2)
+	SkipSmoke bool // immutable (../../../../main.go:187:2)
 }
 
 // Immutable builds, verifies and publishes one Node.js app.
-func (r *Query) Immutable(opts ...ImmutableOpts) *Immutable { // immutable (../../../../main.go:81:1)
+func (r *Query) Immutable(opts ...ImmutableOpts) *Immutable { // immutable (../../../../main.go:86:1)
 	q := r.query.Select("immutable")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
