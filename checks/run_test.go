@@ -178,15 +178,3 @@ func TestDevOnlyPackages(t *testing.T) {
 		t.Error("DevOnlyPackages(invalid) = nil error")
 	}
 }
-
-func TestReproducible(t *testing.T) {
-	a := good().image(t)
-	if err := Reproducible(a, a); err != nil {
-		t.Errorf("Reproducible(a, a) = %v", err)
-	}
-	b := good().with(file{name: "app/build-time.txt", body: "1767261600000"}).image(t)
-	err := Reproducible(a, b)
-	if err == nil || !strings.HasPrefix(err.Error(), "digest sha256:") || !strings.Contains(err.Error(), "app/build-time.txt") {
-		t.Errorf("Reproducible(a, b) = %v, want digest mismatch naming app/build-time.txt", err)
-	}
-}

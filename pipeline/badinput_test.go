@@ -146,8 +146,9 @@ func TestBadInputs(t *testing.T) {
 					t.Errorf("error class: got %v, want errors.Is(err, %q)", err, tc.class)
 					ok = false
 				}
-				if tc.gate != "" && !slices.Contains(pipeline.FailedGates(err), tc.gate) {
-					t.Errorf("failed gates = %v, want %s among them", pipeline.FailedGates(err), tc.gate)
+				var ge *pipeline.GateError
+				if tc.gate != "" && (!errors.As(err, &ge) || !slices.Contains(ge.Gates, tc.gate)) {
+					t.Errorf("failed gates = %+v, want %s among them", ge, tc.gate)
 					ok = false
 				}
 				if !strings.Contains(err.Error(), "nothing was published") && tc.class != publish.ErrVersionExists {

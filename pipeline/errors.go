@@ -44,13 +44,3 @@ func (e *GateError) Is(target error) bool { return target == ErrGateFailed }
 
 // Unwrap returns the gate's own error.
 func (e *GateError) Unwrap() error { return e.Err }
-
-// FailedGates returns the names of the gates that blocked err's release, or
-// nil when err is not a gate failure.
-func FailedGates(err error) []string {
-	var ge *GateError
-	if errors.As(err, &ge) {
-		return ge.Gates
-	}
-	return nil
-}

@@ -26,7 +26,11 @@ func TestLegacyAttachmentsReadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	bom := []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6"}`)
-	if _, err := sbom.Attach(ctx, r, d, bom); err != nil {
+	a, err := sbom.NewArtifact(d, bom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Push(ctx, r); err != nil {
 		t.Fatal(err)
 	}
 	privPEM, pubPEM, err := sign.GenerateKeyPair(nil)

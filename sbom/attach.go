@@ -41,7 +41,8 @@ type Artifact struct {
 	ImageDigest string
 }
 
-// Push writes the artifact to repo and tags it; see Attach.
+// Push writes the artifact to repo: blobs, the manifest by digest, then the
+// tag sha256-<hex>.sbom. Pushing the same bytes again changes nothing.
 func (a *Artifact) Push(ctx context.Context, repo name.Repository, opts ...remote.Option) error {
 	tag, err := Tag(a.ImageDigest)
 	if err != nil {
@@ -74,17 +75,6 @@ func NewArtifact(imageDigest string, bom []byte) (*Artifact, error) {
 // AnnotationImageDigest on the artifact manifest names the image the SBOM
 // describes.
 const AnnotationImageDigest = "dev.immutable.sbom.image.digest"
-
-// Attach pushes bom (CycloneDX JSON) as the SBOM of repo@digest: blobs, the
-// manifest by digest, then the tag sha256-<hex>.sbom. Attaching the same
-// bytes again changes nothing. It returns the artifact's digest.
-func Attach(ctx context.Context, repo name.Repository, digest string, bom []byte, opts ...remote.Option) (v1.Hash, error) {
-	a, err := NewArtifact(digest, bom)
-	if err != nil {
-		return v1.Hash{}, err
-	}
-	return a.Digest, a.Push(ctx, repo, opts...)
-}
 
 // Fetch reads the SBOM of repo@digest (the sha256-<hex>.sbom artifact) and
 // returns the CycloneDX JSON. The blob's digest is checked while reading.

@@ -32,7 +32,7 @@
 // SPDX converts the same SBOM to an SPDX 2.3 document (same packages,
 // purls, hashes and declared licenses).
 //
-// Attach and Fetch store and read the SBOM with cosign's legacy tag
+// Artifact.Push and Fetch store and read the SBOM with cosign's legacy tag
 // convention: the SBOM of repo@sha256:<hex> is the artifact tagged
 // sha256-<hex>.sbom in the same repository, an OCI image manifest
 // (artifactType and single layer application/vnd.cyclonedx+json, empty
