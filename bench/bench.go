@@ -29,6 +29,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -51,6 +52,9 @@ type Options struct {
 	Doors []Door
 	// Log receives a line per measurement. The default (nil) is silent.
 	Log io.Writer
+	// Only names the groups to run: "verify", "warm-rebuild" (with the
+	// size figure), "test-stage", "doors". The default (nil) runs all.
+	Only []string
 }
 
 // Door times an unchanged re-release through one door, e.g. `go run ./ci
@@ -96,8 +100,15 @@ func Run(ctx context.Context, c *dagger.Client, o pipeline.BuildOptions, srcDir,
 	}
 	b.o.RuntimeBase, b.o.BuilderBase = first.Options.RuntimeBase, first.Options.BuilderBase
 	var figs []Figure
-	for _, step := range []func() ([]Figure, error){b.verify, b.warmRebuild, b.testStage, b.doors} {
-		f, err := step()
+	steps := []struct {
+		group string
+		run   func() ([]Figure, error)
+	}{{"verify", b.verify}, {"warm-rebuild", b.warmRebuild}, {"test-stage", b.testStage}, {"doors", b.doors}}
+	for _, step := range steps {
+		if len(opts.Only) > 0 && !slices.Contains(opts.Only, step.group) {
+			continue
+		}
+		f, err := step.run()
 		if err != nil {
 			return figs, err
 		}

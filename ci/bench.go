@@ -20,16 +20,20 @@ const defaultBenchResults = "bench/results.tsv"
 func cmdBench(ctx context.Context, args []string) error {
 	var bf buildFlags
 	var runs int
-	var doors, results string
+	var doors, results, only string
 	if err := parse("bench", args, &bf, nil, func(fs *flag.FlagSet) {
 		fs.IntVar(&runs, "runs", bench.DefaultRuns, "how many times each benchmark runs (alternating ours and the baseline); 1 for a smoke check")
 		fs.StringVar(&doors, "doors", "ci,dagger", "doors whose unchanged re-release is timed: ci (go run ./ci release), dagger (dagger call release); \"\" for none")
 		fs.StringVar(&results, "results", defaultBenchResults, "append the figures to this tab-separated file (\"\" to not record)")
+		fs.StringVar(&only, "only", "", "comma-separated groups to run: verify, warm-rebuild (with size), test-stage, doors (default: all)")
 	}); err != nil {
 		return err
 	}
 	return withBuild(ctx, &bf, func(s *session, o pipeline.BuildOptions) error {
 		opts := bench.Options{Runs: runs, Log: os.Stderr}
+		if only != "" {
+			opts.Only = strings.Split(only, ",")
+		}
 		for _, d := range strings.Split(doors, ",") {
 			if d == "" {
 				continue
@@ -72,7 +76,7 @@ func benchDoor(door string) (bench.Door, error) {
 		argv = []string{"go", "run", "./ci", "release", "--version", "1.0.0", "--registry", repo}
 		d.Name, d.Target = "no-op re-release, go run ./ci", 2
 	case "dagger":
-		argv = []string{"dagger", "call", "release", "--version", "1.0.0", "--registry", repo, "--registry-service", "tcp://" + reg}
+		argv = []string{"dagger", "call", "with-registry", "--address", repo, "--service", "tcp://" + reg, "release", "--version", "1.0.0", "summary"}
 		d.Name, d.Target = "no-op re-release, dagger call", 5
 	default:
 		return d, fmt.Errorf("--doors: unknown door %q (want ci or dagger)", door)
