@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"dagger.io/dagger"
@@ -33,7 +34,17 @@ func (r *VerifyReport) Err() error {
 	if r.Equal {
 		return nil
 	}
-	return fmt.Errorf("verify: builds are not reproducible: %s != %s", r.First, r.Second)
+	err := fmt.Errorf("verify: builds are not reproducible: %s != %s", r.First, r.Second)
+	if r.Diff == nil {
+		return err
+	}
+	// The first lines of the diff name what differs, so the gate's error
+	// says it wherever it is shown.
+	lines := strings.Split(strings.TrimSpace(r.Diff.String()), "\n")
+	if len(lines) > 12 {
+		lines = append(lines[:12], fmt.Sprintf("… %d more lines (ci verify --json for all)", len(lines)-12))
+	}
+	return fmt.Errorf("%w\n%s", err, strings.Join(lines, "\n"))
 }
 
 // Format writes PASS or FAIL with both digests and, on FAIL, the diff.
