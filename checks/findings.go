@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"path"
 	"strings"
 )
 
@@ -43,7 +44,8 @@ func (f Finding) String() string {
 }
 
 // dependencyDataDirs are the directory names inside a package that hold
-// data the package does not run: a key there is a test certificate.
+// data the package does not run: a key there is a test certificate. Its
+// documents (isDocument) count as such data too.
 var dependencyDataDirs = map[string]bool{
 	"test": true, "tests": true, "__tests__": true, "testing": true, "testdata": true, "test-data": true,
 	"fixture": true, "fixtures": true, "__fixtures__": true, "spec": true, "specs": true, "__mocks__": true,
@@ -89,7 +91,29 @@ func dependencyFile(p, appDir string) (pkg string, data, ok bool) {
 	if end < 0 {
 		return "", false, false
 	}
+	if isDocument(segs[len(segs)-1]) {
+		data = true
+	}
 	return strings.Join(segs[:end+1], "/"), data, true
+}
+
+// documentExts are files a package ships to be read, not run: a key in a
+// README is an example (dotenv's README has one).
+var documentExts = map[string]bool{".md": true, ".markdown": true, ".mdx": true, ".txt": true, ".rst": true, ".adoc": true, ".html": true}
+
+// isDocument reports whether a file name is documentation: by extension,
+// or README/CHANGELOG/HISTORY without one.
+func isDocument(name string) bool {
+	lower := strings.ToLower(name)
+	if documentExts[path.Ext(lower)] {
+		return true
+	}
+	for _, p := range []string{"readme", "changelog", "history", "changes"} {
+		if lower == p {
+			return true
+		}
+	}
+	return false
 }
 
 // classify is a file finding's status before the AcceptFile is applied.

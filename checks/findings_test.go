@@ -14,6 +14,11 @@ func TestClassify(t *testing.T) {
 		{"app/node_modules/a/node_modules/b/examples/tls/key.pem", "node_modules/a/node_modules/b", StatusWarning},
 		{"app/node_modules/a/test/node_modules/fake/key.pem", "node_modules/a/test/node_modules/fake", StatusWarning},
 		{"app/node_modules/a/docs/setup.md", "node_modules/a", StatusWarning},
+		// documents a package ships (dotenv's README has an example key)
+		{"app/node_modules/dotenv/README.md", "node_modules/dotenv", StatusWarning},
+		{"app/node_modules/dotenv/README-es.md", "node_modules/dotenv", StatusWarning},
+		{"app/node_modules/a/CHANGELOG", "node_modules/a", StatusWarning},
+		{"app/README.md", "", StatusBlocking},
 		// shipped code of a dependency, and packages named like data dirs
 		{"app/node_modules/a/lib/key.pem", "node_modules/a", StatusBlocking},
 		{"app/node_modules/test/key.pem", "node_modules/test", StatusBlocking},
