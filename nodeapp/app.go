@@ -95,7 +95,11 @@ func Inspect(files Files, entrypoint string) (*App, error) {
 	if entrypoint == "" {
 		// A start script says how the app runs in production, so it wins
 		// over "main" (often a library entry, or npm init's index.js).
-		if c := startCommand(app.Scripts); c != nil {
+		c := startCommand(app.Scripts)
+		if c == nil {
+			c = binStartCommand(app.Scripts["start"], files["package-lock.json"])
+		}
+		if c != nil {
 			entrypoint, app.Start = c.File, c
 		}
 	}

@@ -50,3 +50,40 @@ func TestStartWinsOverMain(t *testing.T) {
 		t.Errorf("--entrypoint other.js: Entrypoint = %q, Start = %+v", app.Entrypoint, app.Start)
 	}
 }
+
+// TestBinStart: a start script running a production dependency's command
+// starts the image with node and that package's bin file; a dev tool's
+// command (nest start) or a command no package provides falls back.
+func TestBinStart(t *testing.T) {
+	lock := []byte(`{"name":"a","lockfileVersion":3,"packages":{
+		"":{"name":"a","dependencies":{"fastify-cli":"^7.4.1"}},
+		"node_modules/fastify-cli":{"version":"7.4.1","bin":{"fastify":"cli.js"}},
+		"node_modules/@nestjs/cli":{"version":"11.0.0","dev":true,"bin":{"nest":"bin/nest.js"}},
+		"node_modules/x/node_modules/nested":{"version":"1.0.0","bin":{"nested":"n.js"}}}}`)
+	for _, tc := range []struct {
+		script string
+		want   *StartCommand
+	}{
+		{"fastify start -l info app.js", &StartCommand{Script: "start", File: "node_modules/fastify-cli/cli.js", Args: []string{"start", "-l", "info", "app.js"}}},
+		{"nest start", nil},
+		{"nested", nil},
+		{"unknown-tool app.js", nil},
+		{"fastify start && echo", nil},
+		{"NODE_ENV=production fastify start", nil},
+	} {
+		if got := binStartCommand(tc.script, lock); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("binStartCommand(%q) = %+v, want %+v", tc.script, got, tc.want)
+		}
+	}
+	files := Files{
+		"package.json":      []byte(`{"name":"a","main":"app.js","scripts":{"start":"fastify start -l info app.js"},"dependencies":{"fastify-cli":"^7.4.1"}}`),
+		"package-lock.json": lock,
+	}
+	app, err := Inspect(files, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.Entrypoint != "node_modules/fastify-cli/cli.js" || app.Start == nil || len(app.Start.Args) != 4 {
+		t.Errorf("fastify-cli app: entrypoint %q, start %+v; want fastify-cli's cli.js with the script's arguments", app.Entrypoint, app.Start)
+	}
+}

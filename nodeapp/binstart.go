@@ -1,0 +1,54 @@
+package nodeapp
+
+import (
+	"encoding/json"
+	"path"
+	"strings"
+)
+
+// binStartCommand turns a start script that runs a production
+// dependency's command (`fastify start -l info app.js`) into a node
+// command: the file is the package's bin script, as package-lock.json
+// records it, and the script's words are its arguments. It is nil for
+// anything else: shell syntax, a dev dependency's command (`nest start`
+// runs the Nest CLI, a dev tool), or a lockfile without bin records (yarn
+// and pnpm do not keep them).
+func binStartCommand(script string, lock []byte) *StartCommand {
+	if script == "" || len(lock) == 0 || strings.ContainsAny(script, "&|;<>$`'\"\\=") {
+		return nil
+	}
+	fields := strings.Fields(script)
+	if len(fields) == 0 || fields[0] == "node" || strings.ContainsAny(fields[0], "/.") {
+		return nil
+	}
+	var l struct {
+		Packages map[string]struct {
+			Bin json.RawMessage `json:"bin"`
+			Dev bool            `json:"dev"`
+		} `json:"packages"`
+	}
+	if json.Unmarshal(lock, &l) != nil {
+		return nil
+	}
+	for key, p := range l.Packages {
+		// Only packages hoisted to the app's own node_modules have their
+		// command in node_modules/.bin, which is what `npm start` runs.
+		if p.Dev || len(p.Bin) == 0 || !strings.HasPrefix(key, "node_modules/") || strings.Contains(strings.TrimPrefix(key, "node_modules/"), "/node_modules/") {
+			continue
+		}
+		var bins map[string]string
+		if json.Unmarshal(p.Bin, &bins) != nil {
+			continue
+		}
+		file, ok := bins[fields[0]]
+		if !ok {
+			continue
+		}
+		c := &StartCommand{Script: "start", File: path.Join(key, path.Clean(strings.TrimPrefix(file, "./")))}
+		if len(fields) > 1 {
+			c.Args = fields[1:]
+		}
+		return c
+	}
+	return nil
+}
