@@ -208,3 +208,29 @@ func layerMediaType(mt types.MediaType) types.MediaType {
 	}
 	return types.DockerLayer
 }
+
+// recompressLayer returns l with the same uncompressed bytes (so the same
+// diff_id) gzip'd at level, as every layer this package writes, keeping
+// its media type.
+func recompressLayer(l v1.Layer, mt types.MediaType, level int) (v1.Layer, error) {
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, level)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(zw, rc); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	blob := buf.Bytes()
+	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(blob)), nil
+	}, tarball.WithMediaType(mt))
+}

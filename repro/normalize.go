@@ -20,16 +20,19 @@ import (
 // extraction), names canonical ("app/x", "app/"), mtimes set to (or clamped
 // at, see Times) epoch, atime/ctime and all PAX records except xattrs
 // dropped, permission bits only in the mode, numeric uid/gid kept (or
-// forced with Owner), user/group names dropped, PAX format, gzip with the
-// standard library at a fixed level (CompressionLevel), media type the
+// forced with Owner), user/group names dropped, PAX format, gzip by
+// klauspost/compress at a fixed level (CompressionLevel), media type the
 // gzip layer type of the manifest's family (OCI or Docker). Hard links point at
 // the first name of their group in sorted order. Entries matching Remove
 // patterns are dropped.
 //
-// Base layers are kept byte for byte rather than rewritten: they are pinned
-// by digest already, rewriting would give them digests that no registry
-// has seen (so they could not be shared or mounted), and a base built
-// elsewhere must not be re-signed by us. Labels and manifest annotations
+// Base layers keep their content byte for byte (same diff_ids) and are only
+// recompressed the same way: an exported image's base layers carry
+// whatever gzip the Dagger engine's Go wrote (so the engine's toolchain
+// would be part of the digest); recompressed here they do not depend on
+// it, and for the project's own bases, compressed the same way, they are
+// the very blobs the registry holds, so a push mounts them instead of
+// uploading. Labels and manifest annotations
 // are kept as they are; the caller sets org.opencontainers.image.created
 // from the same epoch.
 //
@@ -80,7 +83,14 @@ func Normalize(img v1.Image, epoch time.Time, opts ...Option) (v1.Image, error) 
 	g.SetLimit(runtime.NumCPU())
 	for i, l := range layers {
 		if i < skip {
-			out[i] = l
+			g.Go(func() error {
+				nl, err := recompressLayer(l, m.Layers[i].MediaType, o.level)
+				if err != nil {
+					return fmt.Errorf("normalize: base layer %d: %w", i, err)
+				}
+				out[i] = nl
+				return nil
+			})
 			continue
 		}
 		g.Go(func() error {

@@ -52,7 +52,7 @@ type options struct {
 func makeOptions(opts ...Option) (*options, error) {
 	o := &options{
 		mode:  SetTimes,
-		level: gzip.DefaultCompression,
+		level: DefaultCompressionLevel,
 	}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {
@@ -102,6 +102,11 @@ func Times(m TimeMode) Option {
 		return nil
 	}
 }
+
+// DefaultCompressionLevel is the gzip level of every layer this package
+// writes, and of the project's base images (provision/bases), so their
+// blobs survive recompression unchanged.
+const DefaultCompressionLevel = gzip.DefaultCompression
 
 // CompressionLevel sets the gzip level (klauspost/compress/gzip) of rewritten layers. The
 // default is gzip.DefaultCompression (6). Changing it changes digests.

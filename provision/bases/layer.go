@@ -15,11 +15,13 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"dagger/immutable/repro"
 )
 
 // gzipLevel is fixed: the same tar always compresses to the same bytes with
 // the klauspost/compress version go.sum pins, whatever Go runs this.
-const gzipLevel = gzip.DefaultCompression
+const gzipLevel = repro.DefaultCompressionLevel
 
 // layerFile writes the tree as a gzip-compressed, reproducible tar into
 // dir/sha256-<hex>.tar.gz (content addressed, so concurrent or repeated
