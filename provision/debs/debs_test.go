@@ -60,7 +60,9 @@ func TestFetch(t *testing.T) {
 	if _, err := f.Fetch(ctx, other); err == nil || !strings.Contains(err.Error(), other.SHA256) {
 		t.Errorf("wrong bytes downloaded: %v, want an error naming the pinned sha256", err)
 	}
-	f.Download = func(context.Context, string, Deb, io.Writer) error { return errors.New("E: Version '1:1.0-1' for 'libgone' was not found") }
+	f.Download = func(context.Context, string, Deb, io.Writer) error {
+		return errors.New("E: Version '1:1.0-1' for 'libgone' was not found")
+	}
 	if _, err := f.Fetch(ctx, pin("libgone", []byte("x"))); err == nil || !strings.Contains(err.Error(), "was not found") {
 		t.Errorf("gone from the mirror: %v", err)
 	}
