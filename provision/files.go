@@ -3,14 +3,14 @@ package provision
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"dagger/immutable/provision/debs"
 )
 
 // writeAtomic writes path through a temporary file beside it and a rename,
@@ -60,18 +60,7 @@ func installFile(src, dst string) error {
 }
 
 // fileSHA256 returns the hex sha256 of a file's content.
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
+func fileSHA256(path string) (string, error) { return debs.FileSHA256(path) }
 
 // sameContent reports whether a and b exist and have equal content.
 func sameContent(a, b string) bool {
