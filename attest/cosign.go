@@ -2,19 +2,17 @@ package attest
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
-	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"dagger/immutable/internal/regerr"
 )
 
 // cosignSignatureAnnotation is on every cosign signature and attestation
@@ -117,20 +115,5 @@ func existingCosignImage(ctx context.Context, tag name.Tag, opts ...remote.Optio
 	}
 }
 
-// isNotFound reports whether err is a registry 404 (or MANIFEST_UNKNOWN,
-// NAME_UNKNOWN).
-func isNotFound(err error) bool {
-	var terr *transport.Error
-	if !errors.As(err, &terr) {
-		return false
-	}
-	if terr.StatusCode == http.StatusNotFound {
-		return true
-	}
-	for _, d := range terr.Errors {
-		if d.Code == transport.ManifestUnknownErrorCode || strings.EqualFold(string(d.Code), "NAME_UNKNOWN") {
-			return true
-		}
-	}
-	return false
-}
+// isNotFound is regerr.NotFound.
+func isNotFound(err error) bool { return regerr.NotFound(err) }

@@ -2,25 +2,20 @@ package publish
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"net/http"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"golang.org/x/sync/errgroup"
+
+	"dagger/immutable/internal/regerr"
 )
 
 // headJobs bounds concurrent HEAD requests when resolving many tags.
 const headJobs = 4
 
-// isNotFound reports whether err is a registry 404 (unknown repository,
-// tag or manifest).
-func isNotFound(err error) bool {
-	var terr *transport.Error
-	return errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound
-}
+// isNotFound is regerr.NotFound.
+func isNotFound(err error) bool { return regerr.NotFound(err) }
 
 // listTags returns the repository's tags; a repository that does not exist
 // yet has none.

@@ -7,20 +7,18 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
-	"net/http"
-	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/sigstore/sigstore/pkg/signature/payload"
+
+	"dagger/immutable/internal/regerr"
 )
 
 // What cosign names the parts of a signature image.
@@ -195,19 +193,5 @@ func emptySignatures() v1.Image {
 	return mutate.ConfigMediaType(base, types.OCIConfigJSON)
 }
 
-// isNotFound reports whether err is a registry 404 (or MANIFEST_UNKNOWN).
-func isNotFound(err error) bool {
-	var terr *transport.Error
-	if !errors.As(err, &terr) {
-		return false
-	}
-	if terr.StatusCode == http.StatusNotFound {
-		return true
-	}
-	for _, d := range terr.Errors {
-		if d.Code == transport.ManifestUnknownErrorCode || strings.EqualFold(string(d.Code), "NAME_UNKNOWN") {
-			return true
-		}
-	}
-	return false
-}
+// isNotFound is regerr.NotFound.
+func isNotFound(err error) bool { return regerr.NotFound(err) }
