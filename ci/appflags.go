@@ -21,7 +21,7 @@ type appFlags struct {
 
 func (f *appFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.env, "env", "KEY=VALUE written into the image config (repeatable; part of the digest; never a secret)")
-	fs.Var(&f.args, "arg", "argument after the entrypoint, e.g. --arg data.json for `node server.js data.json` (repeatable, in order)")
+	fs.Var(&f.args, "arg", "argument after the entrypoint, e.g. --arg data.json to start node server.js data.json (repeatable, in order)")
 	fs.Var(&f.writableDirs, "writable-dir", "directory the non-root app may write, created empty and owned by 1000:1000, e.g. /app/data (repeatable; /tmp is always writable)")
 	fs.BoolVar(&f.worker, "worker", false, "the app listens on no port (a worker): nothing exposed, no $PORT; the smoke test checks it keeps running for --smoke-uptime")
 	fs.Var(&f.probes, "probe", "smoke test: PATH or PATH=STATUS that must answer, e.g. /healthz=200 (repeatable; replaces the default GET / below 500)")
