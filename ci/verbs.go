@@ -191,7 +191,7 @@ func cmdPublish(ctx context.Context, args []string) error {
 	var image, version string
 	var asJSON bool
 	if err := parse("publish", args, nil, &rf, func(fs *flag.FlagSet) {
-		fs.StringVar(&image, "image", "", "OCI tarball written by `go run ./ci build --output`")
+		fs.StringVar(&image, "image", "", "OCI tarball written by go run ./ci build --output")
 		fs.StringVar(&version, "version", "", "version to publish, semver (e.g. 1.4.0)")
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 	}); err != nil {
