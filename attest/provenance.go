@@ -6,8 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -293,11 +296,16 @@ func (s *Statement) SubjectDigest() string {
 
 // ToolVersion is this project's version as the running binary knows it:
 // the main module's version, else its VCS revision (+"-dirty"), else
-// "devel".
+// "devel+" and the digest of the executable (`go run` stamps neither), so
+// the provenance still names exactly which program built the image.
 func ToolVersion() string {
+	devel := "devel"
+	if d, err := ExecutableDigest(); err == nil {
+		devel += "+" + d
+	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "devel"
+		return devel
 	}
 	if v := bi.Main.Version; v != "" && v != "(devel)" {
 		return v
@@ -316,5 +324,25 @@ func ToolVersion() string {
 	if rev != "" {
 		return rev + dirty
 	}
-	return "devel"
+	return devel
 }
+
+// ExecutableDigest is the sha256 digest of the running program's
+// executable ("sha256:<hex>"), computed once: its own code, its
+// dependencies and the Go toolchain that built it.
+var ExecutableDigest = sync.OnceValues(func() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("executable digest: %w", err)
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return "", fmt.Errorf("executable digest: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("executable digest: %w", err)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+})

@@ -15,12 +15,12 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
-	"sync"
 	"time"
 
 	"dagger.io/dagger"
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"dagger/immutable/attest"
 	"dagger/immutable/publish"
 )
 
@@ -212,14 +212,4 @@ func sha256Hex(b []byte) string {
 // pipeline's own code, its dependencies and the Go toolchain that built
 // it. `go run ./ci` and the module are different programs, so a release by
 // one door runs the gates again in the other.
-var selfDigest = sync.OnceValues(func() (string, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "", fmt.Errorf("pipeline version: %w", err)
-	}
-	d, err := fileDigest(exe)
-	if err != nil {
-		return "", fmt.Errorf("pipeline version: %w", err)
-	}
-	return d, nil
-})
+func selfDigest() (string, error) { return attest.ExecutableDigest() }
