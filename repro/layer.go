@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -212,7 +213,40 @@ func layerMediaType(mt types.MediaType) types.MediaType {
 // recompressLayer returns l with the same uncompressed bytes (so the same
 // diff_id) gzip'd at level, as every layer this package writes, keeping
 // its media type.
+// Base layers are the same in every build of an app (tens of MB, the node
+// binary): their recompressed blobs are kept for the life of the process,
+// by diff_id and level, so a release's second build and its tests do not
+// compress them again.
 func recompressLayer(l v1.Layer, mt types.MediaType, level int) (v1.Layer, error) {
+	id, err := l.DiffID()
+	if err != nil {
+		return nil, err
+	}
+	key := fmt.Sprintf("%s %d", id, level)
+	v, _ := recompressed.LoadOrStore(key, &onceBlob{})
+	ob := v.(*onceBlob)
+	ob.once.Do(func() { ob.blob, ob.err = gzipUncompressed(l, level) })
+	if ob.err != nil {
+		recompressed.Delete(key)
+		return nil, ob.err
+	}
+	blob := ob.blob
+	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(blob)), nil
+	}, tarball.WithMediaType(mt))
+}
+
+// recompressed holds *onceBlob by "diff_id level".
+var recompressed sync.Map
+
+type onceBlob struct {
+	once sync.Once
+	blob []byte
+	err  error
+}
+
+// gzipUncompressed gzips l's uncompressed bytes at level.
+func gzipUncompressed(l v1.Layer, level int) ([]byte, error) {
 	rc, err := l.Uncompressed()
 	if err != nil {
 		return nil, err
@@ -229,8 +263,5 @@ func recompressLayer(l v1.Layer, mt types.MediaType, level int) (v1.Layer, error
 	if err := zw.Close(); err != nil {
 		return nil, err
 	}
-	blob := buf.Bytes()
-	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(blob)), nil
-	}, tarball.WithMediaType(mt))
+	return buf.Bytes(), nil
 }
