@@ -37,11 +37,13 @@ func writeGolden(ctx context.Context) (string, error) {
 	}
 	bf := buildFlags{source: filepath.Join(root, "fixtures", "app"), version: g.Version, revision: g.Revision, epoch: g.SourceDateEpoch, port: pipeline.DefaultPort}
 	err = withBuild(ctx, &bf, func(s *session, o pipeline.BuildOptions) error {
-		_, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
+		b, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
 		if err != nil {
 			return err
 		}
-		g.RuntimeBase, g.Digest = o.RuntimeBase, img.Digest
+		// The runtime base as the build resolved it (the default when none
+		// is given).
+		g.RuntimeBase, g.Digest = b.Options.RuntimeBase, img.Digest
 		return nil
 	})
 	if err != nil {
