@@ -1,11 +1,9 @@
 package pipeline_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,23 +16,6 @@ import (
 	"dagger/immutable/pipeline"
 	"dagger/immutable/sign"
 )
-
-// runCosign runs the pinned cosign CLI offline in dir.
-func runCosign(t *testing.T, dir string, args ...string) (string, error) {
-	t.Helper()
-	bin, err := testenv.EnsureCosign(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(c, bin, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "HOME="+dir, "TUF_ROOT="+filepath.Join(dir, ".sigstore"))
-	out, err := cmd.CombinedOutput()
-	t.Logf("cosign %s:\n%s", strings.Join(args, " "), out)
-	return string(out), err
-}
 
 // TestReferrersRelease releases the fixture, signed, to the real local
 // registry (Debian's docker-registry: no referrers API, so the tag
@@ -105,10 +86,10 @@ func TestReferrersRelease(t *testing.T) {
 
 	t.Run("cosign CLI accepts signature and provenance", func(t *testing.T) {
 		ref := repo + ":v1.0.0"
-		if _, err := runCosign(t, dir, "verify", "--key", "cosign.pub", "--insecure-ignore-tlog=true", ref); err != nil {
+		if _, err := testenv.RunCosign(t, dir, "", "verify", "--key", "cosign.pub", "--insecure-ignore-tlog=true", ref); err != nil {
 			t.Errorf("cosign verify: %v", err)
 		}
-		out, err := runCosign(t, dir, "verify-attestation", "--type", "slsaprovenance1", "--key", "cosign.pub", "--insecure-ignore-tlog=true", ref)
+		out, err := testenv.RunCosign(t, dir, "", "verify-attestation", "--type", "slsaprovenance1", "--key", "cosign.pub", "--insecure-ignore-tlog=true", ref)
 		if err != nil {
 			t.Fatalf("cosign verify-attestation --type slsaprovenance1: %v", err)
 		}

@@ -3,8 +3,6 @@ package sign
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,24 +10,6 @@ import (
 
 	"dagger/immutable/internal/testenv"
 )
-
-// cosign runs the cosign CLI offline (own HOME, no Rekor/Fulcio/TUF use is
-// requested by the flags the tests pass) in dir.
-func cosign(t *testing.T, dir, password string, args ...string) (string, error) {
-	t.Helper()
-	bin, err := testenv.EnsureCosign(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "HOME="+dir, "TUF_ROOT="+filepath.Join(dir, ".sigstore"), "COSIGN_PASSWORD="+password, "COSIGN_YES=true")
-	out, err := cmd.CombinedOutput()
-	t.Logf("cosign %s:\n%s", strings.Join(args, " "), out)
-	return string(out), err
-}
 
 // TestCosignInterop proves both directions against the real registry: the
 // cosign CLI verifies our signatures, we verify cosign's, and a retagged
@@ -56,12 +36,12 @@ func TestCosignInterop(t *testing.T) {
 		if _, err := Sign(ctx, repo, d, key); err != nil {
 			t.Fatal(err)
 		}
-		out, err := cosign(t, dir, "", "verify", "--key", "ours.pub", "--insecure-ignore-tlog=true", "--allow-insecure-registry", repo.Name()+"@"+d)
+		out, err := testenv.RunCosign(t, dir, "", "verify", "--key", "ours.pub", "--insecure-ignore-tlog=true", "--allow-insecure-registry", repo.Name()+"@"+d)
 		if err != nil || !strings.Contains(out, `"docker-manifest-digest":"`+d+`"`) {
 			t.Fatalf("cosign verify of our signature: %v\n%s", err, out)
 		}
 		// cosign reads our encrypted private key too.
-		out, err = cosign(t, dir, password, "public-key", "--key", "ours.key")
+		out, err = testenv.RunCosign(t, dir, password, "public-key", "--key", "ours.key")
 		if err != nil || strings.TrimSpace(out) != strings.TrimSpace(string(pubPEM)) {
 			t.Errorf("cosign public-key --key ours.key = %v\n%s\nwant\n%s", err, out, pubPEM)
 		}
@@ -70,11 +50,11 @@ func TestCosignInterop(t *testing.T) {
 	var cosignSigned string
 	t.Run("we verify cosign's", func(t *testing.T) {
 		cosignSigned = pushImage(t, repo, "theirs", time.Now().UnixNano())
-		if out, err := cosign(t, dir, password, "generate-key-pair"); err != nil {
+		if out, err := testenv.RunCosign(t, dir, password, "generate-key-pair"); err != nil {
 			t.Fatalf("cosign generate-key-pair: %v\n%s", err, out)
 		}
 		ref := repo.Name() + "@" + cosignSigned
-		if out, err := cosign(t, dir, password, "sign", "--key", "cosign.key", "--tlog-upload=false", "--allow-insecure-registry", "-y", ref); err != nil {
+		if out, err := testenv.RunCosign(t, dir, password, "sign", "--key", "cosign.key", "--tlog-upload=false", "--allow-insecure-registry", "-y", ref); err != nil {
 			t.Fatalf("cosign sign: %v\n%s", err, out)
 		}
 		pub, err := LoadPublicKey(readFile(t, filepath.Join(dir, "cosign.pub")))
@@ -104,7 +84,7 @@ func TestCosignInterop(t *testing.T) {
 		if err != nil || v.Valid != 2 {
 			t.Fatalf("Verify after appending = %+v, %v, want 2 valid signatures", v, err)
 		}
-		out, err := cosign(t, dir, "", "verify", "--key", "cosign.pub", "--insecure-ignore-tlog=true", "--allow-insecure-registry", "--output", "json", ref)
+		out, err := testenv.RunCosign(t, dir, "", "verify", "--key", "cosign.pub", "--insecure-ignore-tlog=true", "--allow-insecure-registry", "--output", "json", ref)
 		if err != nil || strings.Count(out, `"docker-manifest-digest":"`+cosignSigned+`"`) != 2 {
 			t.Fatalf("cosign verify after appending: %v, want 2 signatures\n%s", err, out)
 		}
@@ -126,7 +106,7 @@ func TestCosignInterop(t *testing.T) {
 			t.Fatalf("VerifyRef(%s) = %v, want error containing %q", ref, err, want)
 		}
 		t.Logf("tampered: %v", err)
-		if out, err := cosign(t, dir, "", "verify", "--key", "cosign.pub", "--insecure-ignore-tlog=true", "--allow-insecure-registry", ref); err == nil {
+		if out, err := testenv.RunCosign(t, dir, "", "verify", "--key", "cosign.pub", "--insecure-ignore-tlog=true", "--allow-insecure-registry", ref); err == nil {
 			t.Errorf("cosign verify of the tampered tag succeeded:\n%s", out)
 		}
 	})

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -83,4 +84,23 @@ func requiredVersion(gomod, mod string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s: no requirement on %s", gomod, mod)
+}
+
+// RunCosign runs the pinned cosign CLI offline in dir: its own HOME and
+// TUF root there, COSIGN_PASSWORD=password, no prompts. It logs the output
+// and returns it with the command's error.
+func RunCosign(t testing.TB, dir, password string, args ...string) (string, error) {
+	t.Helper()
+	bin, err := EnsureCosign(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HOME="+dir, "TUF_ROOT="+filepath.Join(dir, ".sigstore"), "COSIGN_PASSWORD="+password, "COSIGN_YES=true")
+	out, err := cmd.CombinedOutput()
+	t.Logf("cosign %s:\n%s", strings.Join(args, " "), out)
+	return string(out), err
 }
