@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -340,9 +339,9 @@ var ExecutableDigest = sync.OnceValues(func() (string, error) {
 		return "", fmt.Errorf("executable digest: %w", err)
 	}
 	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	h, _, err := v1.SHA256(f)
+	if err != nil {
 		return "", fmt.Errorf("executable digest: %w", err)
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	return h.String(), nil
 })

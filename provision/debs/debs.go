@@ -9,8 +9,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // Deb pins one Debian binary package.
@@ -196,11 +196,11 @@ func FileSHA256(path string) (string, error) {
 		return "", err
 	}
 	defer fh.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, fh); err != nil {
+	h, _, err := v1.SHA256(fh)
+	if err != nil {
 		return "", err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return h.Hex, nil
 }
 
 // run runs a command, returning its stdout; stderr's tail is in errors.
