@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-
 	"dagger/immutable/provision"
 	"dagger/immutable/provision/bases"
 )
@@ -62,17 +60,8 @@ func basesUpdate(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	path, err := lockPath()
+	cfg, path, old, err := provisioned(ctx)
 	if err != nil {
-		return err
-	}
-	old, err := bases.LoadLock(path)
-	if err != nil {
-		return err
-	}
-	cfg := upConfig()
-	cfg.Log = os.Stderr
-	if err := provision.Up(ctx, cfg); err != nil {
 		return err
 	}
 	l, err := bases.Ensure(ctx, bases.Options{Registry: cfg.RegistryRef(), LockPath: path, Log: os.Stderr,
@@ -107,7 +96,11 @@ func basesPush(ctx context.Context, args []string) error {
 	if *to == "" {
 		return fmt.Errorf("bases push: --registry is required, e.g. --registry registry.example.com/platform")
 	}
-	l, rt, bd, err := localBases(ctx)
+	cfg, _, l, err := provisioned(ctx)
+	if err != nil {
+		return err
+	}
+	rt, bd, err := bases.Pull(ctx, cfg.RegistryRef(), l)
 	if err != nil {
 		return err
 	}
@@ -134,16 +127,7 @@ func basesSave(ctx context.Context, args []string) error {
 	if fs.NArg() != 1 {
 		return fmt.Errorf("bases save: give the archive to write, e.g. go run ./ci bases save bases.tar")
 	}
-	cfg := upConfig()
-	cfg.Log = os.Stderr
-	if err := provision.Up(ctx, cfg); err != nil {
-		return err
-	}
-	path, err := lockPath()
-	if err != nil {
-		return err
-	}
-	l, err := bases.LoadLock(path)
+	cfg, _, l, err := provisioned(ctx)
 	if err != nil {
 		return err
 	}
@@ -158,22 +142,18 @@ func basesSave(ctx context.Context, args []string) error {
 	return nil
 }
 
-// localBases provisions and returns the lock with the bases in the local
-// registry.
-func localBases(ctx context.Context) (*bases.Lock, v1.Image, v1.Image, error) {
+// provisioned runs `up` (idempotent) and returns its config, the path of
+// fixtures/bases.lock and the lock.
+func provisioned(ctx context.Context) (provision.Config, string, *bases.Lock, error) {
 	cfg := upConfig()
 	cfg.Log = os.Stderr
 	if err := provision.Up(ctx, cfg); err != nil {
-		return nil, nil, nil, err
+		return cfg, "", nil, err
 	}
 	path, err := lockPath()
 	if err != nil {
-		return nil, nil, nil, err
+		return cfg, "", nil, err
 	}
 	l, err := bases.LoadLock(path)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	rt, bd, err := bases.Pull(ctx, cfg.RegistryRef(), l)
-	return l, rt, bd, err
+	return cfg, path, l, err
 }
