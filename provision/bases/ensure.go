@@ -70,9 +70,6 @@ func Ensure(ctx context.Context, o Options) (*Lock, error) {
 		if want, err = resolve(ctx, o, l); err != nil {
 			return nil, fmt.Errorf("bases: relock: %w", err)
 		}
-		if err := writeMirror(ctx, o, want); err != nil {
-			return nil, fmt.Errorf("bases: relock: %w", err)
-		}
 	}
 
 	start := time.Now()
@@ -117,6 +114,12 @@ func Ensure(ctx context.Context, o Options) (*Lock, error) {
 		}
 	}
 	if o.Relock {
+		// The mirror and the lock change together, and only after the
+		// images were built and pushed: a failed update leaves both as
+		// they were.
+		if err := writeMirror(ctx, o, want); err != nil {
+			return nil, fmt.Errorf("bases: relock: %w", err)
+		}
 		if err := want.Save(o.LockPath); err != nil {
 			return nil, fmt.Errorf("bases: %w", err)
 		}
