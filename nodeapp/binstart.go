@@ -3,6 +3,7 @@ package nodeapp
 import (
 	"encoding/json"
 	"path"
+	"sort"
 	"strings"
 )
 
@@ -30,7 +31,16 @@ func binStartCommand(script string, lock []byte) *StartCommand {
 	if json.Unmarshal(lock, &l) != nil {
 		return nil
 	}
-	for key, p := range l.Packages {
+	// In key order: if two packages declare the command, the choice must
+	// not depend on map order (npm links the one it installs last; the
+	// lockfile does not say which).
+	keys := make([]string, 0, len(l.Packages))
+	for k := range l.Packages {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		p := l.Packages[key]
 		// Only packages hoisted to the app's own node_modules have their
 		// command in node_modules/.bin, which is what `npm start` runs.
 		if p.Dev || len(p.Bin) == 0 || !strings.HasPrefix(key, "node_modules/") || strings.Contains(strings.TrimPrefix(key, "node_modules/"), "/node_modules/") {
