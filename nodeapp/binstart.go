@@ -32,8 +32,7 @@ func binStartCommand(script string, lock []byte) *StartCommand {
 		return nil
 	}
 	// In key order: if two packages declare the command, the choice must
-	// not depend on map order (npm links the one it installs last; the
-	// lockfile does not say which).
+	// not depend on map order.
 	keys := make([]string, 0, len(l.Packages))
 	for k := range l.Packages {
 		keys = append(keys, k)
