@@ -89,7 +89,7 @@ func ver(t testing.TB, s string) *semver.Version {
 }
 
 // mustPublish publishes img as version to repo (access a, when given).
-func mustPublish(t *testing.T, repo string, img v1.Image, version string, o Options, a ...Access) *Result {
+func mustPublish(t *testing.T, repo string, img Artifact, version string, o Options, a ...Access) *Result {
 	t.Helper()
 	res, err := Publish(context.Background(), target(t, repo, a...), img, ver(t, version), Record{SourceRevision: "rev-" + version}, o)
 	if err != nil {

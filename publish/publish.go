@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // Result describes what Publish or Rollback did.
@@ -55,7 +53,8 @@ type Result struct {
 	RecordTag string
 }
 
-// Publish releases img as version v (see ParseVersion) to the target's
+// Publish releases img (an image, or a multi-platform image index) as
+// version v (see ParseVersion) to the target's
 // repository
 // following the rules of the package documentation: it refuses to change an
 // existing version tag, moves floating tags only forward, writes the image by
@@ -64,7 +63,7 @@ type Result struct {
 //
 // On error nothing that any tag points at is partial; re-running Publish with
 // the same image either finishes the release or reports it complete.
-func Publish(ctx context.Context, t *Target, img v1.Image, v *semver.Version, rec Record, o Options) (_ *Result, err error) {
+func Publish(ctx context.Context, t *Target, img Artifact, v *semver.Version, rec Record, o Options) (_ *Result, err error) {
 	defer func() { err = classify(err) }()
 	c, err := newClient(ctx, t, o)
 	if err != nil {
@@ -179,7 +178,7 @@ func Publish(ctx context.Context, t *Target, img v1.Image, v *semver.Version, re
 	sent := c.count.snapshot()
 	if cur == nil {
 		c.o.logf("publish: pushing %s", res.Ref)
-		if err := remote.Write(c.repo.Digest(digest.String()), c.mountable(img), c.opts...); err != nil {
+		if err := c.write(c.repo.Digest(digest.String()), img); err != nil {
 			return nil, fmt.Errorf("pushing %s: %w (no tags were changed)", res.Ref, err)
 		}
 	}

@@ -85,6 +85,19 @@ func (c *client) verify(want v1.Hash, raw []byte) (*remote.Descriptor, error) {
 	if got != want || desc.Digest != want || string(desc.Manifest) != string(raw) {
 		return nil, fmt.Errorf("verifying %s: registry returned manifest %s (descriptor %s), want %s", ref, got, desc.Digest, want)
 	}
+	if desc.MediaType.IsIndex() {
+		// A multi-platform release: each platform's image, the same way.
+		im, err := v1.ParseIndexManifest(bytes.NewReader(desc.Manifest))
+		if err != nil {
+			return nil, fmt.Errorf("verifying %s: %w", ref, err)
+		}
+		for _, m := range im.Manifests {
+			if _, err := c.verifyStored(m.Digest); err != nil {
+				return nil, fmt.Errorf("verifying %s: %w", ref, err)
+			}
+		}
+		return desc, nil
+	}
 	m, err := v1.ParseManifest(bytes.NewReader(desc.Manifest))
 	if err != nil {
 		return nil, fmt.Errorf("verifying %s: %w", ref, err)
