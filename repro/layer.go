@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -16,19 +15,14 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"dagger/immutable/internal/tarlayer"
 )
 
-// entry is one tar entry of a layer being rewritten; its content lives in
-// the spool file at [off, off+hdr.Size).
-type entry struct {
-	hdr *tar.Header
-	off int64
-}
-
 // normalizeLayer rewrites one layer as documented on Normalize, with media
-// type mt. Contents are
-// spooled to a temporary file while entries are sorted; the compressed
-// result is kept in memory.
+// type mt, by the project's one deterministic tar writer (tarlayer).
+// Contents are spooled to a temporary file while entries are sorted; the
+// compressed result is kept in memory.
 func normalizeLayer(l v1.Layer, mt types.MediaType, epoch time.Time, o *options) (v1.Layer, error) {
 	rc, err := l.Uncompressed()
 	if err != nil {
@@ -43,7 +37,7 @@ func normalizeLayer(l v1.Layer, mt types.MediaType, epoch time.Time, o *options)
 	defer os.Remove(spool.Name())
 	defer spool.Close()
 
-	byName := map[string]*entry{}
+	entries := map[string]*tarlayer.Entry{}
 	var off int64
 	tr := tar.NewReader(rc)
 	for {
@@ -67,42 +61,19 @@ func normalizeLayer(l v1.Layer, mt types.MediaType, epoch time.Time, o *options)
 			return nil, fmt.Errorf("spooling %s: %w", hdr.Name, err)
 		}
 		hdr.Size = n
-		byName[name] = &entry{hdr: normalizeHeader(hdr, name, epoch, o), off: off}
+		if o.uid != nil {
+			hdr.Uid, hdr.Gid = *o.uid, *o.gid
+		}
+		entries[name] = &tarlayer.Entry{Header: hdr, Body: io.NewSectionReader(spool, off, n)}
 		off += n
 	}
-
-	names := make([]string, 0, len(byName))
-	for n := range byName {
-		names = append(names, n)
-	}
-	// Plain byte order, except that the root ("./") comes first: every
-	// other name has its parents as prefixes, so parents precede children.
-	sort.Slice(names, func(i, j int) bool {
-		if names[i] == "." || names[j] == "." {
-			return names[i] == "." && names[j] != "."
-		}
-		return names[i] < names[j]
-	})
-	relinkHardlinks(names, byName)
 
 	var buf bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&buf, o.level)
 	if err != nil {
 		return nil, err
 	}
-	tw := tar.NewWriter(zw)
-	for _, n := range names {
-		e := byName[n]
-		if err := tw.WriteHeader(e.hdr); err != nil {
-			return nil, fmt.Errorf("writing %s: %w", n, err)
-		}
-		if e.hdr.Size > 0 {
-			if _, err := io.Copy(tw, io.NewSectionReader(spool, e.off, e.hdr.Size)); err != nil {
-				return nil, fmt.Errorf("writing %s: %w", n, err)
-			}
-		}
-	}
-	if err := tw.Close(); err != nil {
+	if err := tarlayer.Write(zw, entries, epoch, timeMode(o.mode)); err != nil {
 		return nil, err
 	}
 	if err := zw.Close(); err != nil {
@@ -114,91 +85,12 @@ func normalizeLayer(l v1.Layer, mt types.MediaType, epoch time.Time, o *options)
 	}, tarball.WithMediaType(mt))
 }
 
-// normalizeHeader returns the canonical header for hdr, named name.
-func normalizeHeader(hdr *tar.Header, name string, epoch time.Time, o *options) *tar.Header {
-	typ := hdr.Typeflag
-	if typ == tar.TypeRegA { //nolint:staticcheck // old tars still use it
-		typ = tar.TypeReg
+// timeMode is tarlayer's mode for m.
+func timeMode(m TimeMode) tarlayer.TimeMode {
+	if m == ClampTimes {
+		return tarlayer.ClampTimes
 	}
-	h := &tar.Header{
-		Typeflag: typ,
-		Name:     entryName(name, typ == tar.TypeDir),
-		Linkname: hdr.Linkname,
-		Size:     hdr.Size,
-		Mode:     hdr.Mode & 0o7777,
-		Uid:      hdr.Uid,
-		Gid:      hdr.Gid,
-		ModTime:  epoch,
-		Format:   tar.FormatPAX,
-	}
-	if typ == tar.TypeLink {
-		h.Linkname = cleanName(hdr.Linkname)
-	}
-	if typ != tar.TypeReg {
-		h.Size = 0
-	}
-	if typ == tar.TypeChar || typ == tar.TypeBlock {
-		h.Devmajor, h.Devminor = hdr.Devmajor, hdr.Devminor
-	}
-	if o.mode == ClampTimes && hdr.ModTime.Before(epoch) {
-		h.ModTime = hdr.ModTime.UTC().Truncate(time.Second)
-	}
-	if o.uid != nil {
-		h.Uid, h.Gid = *o.uid, *o.gid
-	}
-	for k, v := range hdr.PAXRecords {
-		if strings.HasPrefix(k, "SCHILY.xattr.") || strings.HasPrefix(k, "LIBARCHIVE.xattr.") {
-			if h.PAXRecords == nil {
-				h.PAXRecords = map[string]string{}
-			}
-			h.PAXRecords[k] = v
-		}
-	}
-	return h
-}
-
-// relinkHardlinks makes hard links independent of the order the build wrote
-// them in: in each group (a file and the links to it) the first name in
-// sorted order carries the content and the others link to it. Links to
-// files outside the layer are left alone.
-func relinkHardlinks(names []string, byName map[string]*entry) {
-	groups := map[string][]string{} // target -> links
-	for _, n := range names {
-		h := byName[n].hdr
-		if h.Typeflag != tar.TypeLink {
-			continue
-		}
-		t := h.Linkname
-		// Follow chains (a link to a link) to the file holding content.
-		for seen := 0; seen < len(names); seen++ {
-			te, ok := byName[t]
-			if !ok || te.hdr.Typeflag != tar.TypeLink {
-				break
-			}
-			t = te.hdr.Linkname
-		}
-		if te, ok := byName[t]; ok && te.hdr.Typeflag == tar.TypeReg {
-			groups[t] = append(groups[t], n)
-		}
-	}
-	for target, links := range groups {
-		members := append([]string{target}, links...)
-		sort.Strings(members)
-		first := members[0]
-		src := byName[target]
-		if first != target {
-			h := *src.hdr
-			h.Name = first
-			byName[first] = &entry{hdr: &h, off: src.off}
-		}
-		for _, n := range members[1:] {
-			h := *byName[n].hdr
-			h.Typeflag = tar.TypeLink
-			h.Linkname = first
-			h.Size = 0
-			byName[n] = &entry{hdr: &h}
-		}
-	}
+	return tarlayer.SetTimes
 }
 
 // layerMediaType is the gzip layer media type of the same family (OCI or

@@ -3,30 +3,13 @@ package repro
 import (
 	"path"
 	"strings"
+
+	"dagger/immutable/internal/tarlayer"
 )
 
 // cleanName returns a tar entry name in canonical form: no leading "/" or
 // "./", no trailing "/", "." for the root.
-func cleanName(name string) string {
-	p := path.Clean("/" + name)
-	if p == "/" {
-		return "."
-	}
-	return p[1:]
-}
-
-// entryName is the canonical name written to a normalized tar: cleanName,
-// with a trailing "/" for directories as docker and buildkit write them.
-func entryName(name string, dir bool) string {
-	n := cleanName(name)
-	if dir && n != "." {
-		return n + "/"
-	}
-	if dir {
-		return "./"
-	}
-	return n
-}
+func cleanName(name string) string { return tarlayer.CleanName(name) }
 
 // matchPath reports whether p (a cleanName) or one of its ancestors matches
 // pattern. A pattern with "/" matches whole paths (leading "/" or "./"

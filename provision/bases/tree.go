@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"dagger/immutable/internal/tarlayer"
 )
 
 // entry is one file system object of a layer: a normalized tar header and,
@@ -167,108 +169,30 @@ func (t *tree) addTar(r io.Reader, prefix string, replace bool) error {
 	}
 }
 
-// normalize returns the header written for e: only the fields that matter,
-// mtime clamped to epoch (whole seconds), no user/group names, no access or
-// change times, and of the PAX records only extended attributes.
-func normalize(e *entry, epoch time.Time) tar.Header {
-	h := e.hdr
-	out := tar.Header{
-		Typeflag: h.Typeflag,
-		Name:     h.Name,
-		Linkname: h.Linkname,
-		Mode:     h.Mode & 0o7777,
-		Uid:      h.Uid,
-		Gid:      h.Gid,
-		ModTime:  h.ModTime.Truncate(time.Second),
-		Devmajor: h.Devmajor,
-		Devminor: h.Devminor,
-	}
-	if out.ModTime.IsZero() || out.ModTime.After(epoch) {
-		out.ModTime = epoch
-	}
-	out.ModTime = out.ModTime.UTC()
-	if h.Typeflag == tar.TypeDir {
-		out.Name += "/"
-	}
-	if h.Typeflag == tar.TypeReg {
-		out.Size = int64(len(e.data))
-	}
-	for k, v := range h.PAXRecords {
-		if strings.HasPrefix(k, "SCHILY.xattr.") {
-			if out.PAXRecords == nil {
-				out.PAXRecords = map[string]string{}
-			}
-			out.PAXRecords[k] = v
-		}
-	}
-	if len(out.PAXRecords) > 0 {
-		out.Format = tar.FormatPAX
-	}
-	return out
-}
-
-// writeTar writes the tree as a tar stream sorted by name. Hard links are
-// rewritten so that the first name of each group (in sorted order) carries
-// the content and the others link to it.
+// writeTar writes the tree as a reproducible tar stream by the project's
+// one deterministic tar writer (tarlayer): sorted by name, hard links
+// relinked so that the first name of each group carries the content,
+// mtimes clamped to epoch. A hard link must point at a regular file of the
+// tree.
 func (t *tree) writeTar(w io.Writer, epoch time.Time) error {
 	names := make([]string, 0, len(t.m))
 	for k := range t.m {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-
-	// Resolve hard link groups: target name -> first name of the group.
-	groups := map[string][]string{}
+	entries := make(map[string]*tarlayer.Entry, len(t.m))
 	for _, n := range names {
 		e := t.m[n]
-		if e.hdr.Typeflag != tar.TypeLink {
-			continue
-		}
-		target := e.hdr.Linkname
-		if te, ok := t.m[target]; !ok || te.hdr.Typeflag != tar.TypeReg {
-			return fmt.Errorf("hard link %s: target %s is not a regular file in the layer", n, target)
-		}
-		groups[target] = append(groups[target], n)
-	}
-	holder := map[string]string{} // every member -> name that carries content
-	content := map[string]*entry{}
-	for target, links := range groups {
-		all := append([]string{target}, links...)
-		sort.Strings(all)
-		for _, m := range all {
-			holder[m] = all[0]
-		}
-		content[all[0]] = t.m[target]
-	}
-
-	tw := tar.NewWriter(w)
-	for _, n := range names {
-		e := t.m[n]
-		if first, ok := holder[n]; ok {
-			src := content[first]
-			if n == first {
-				e = &entry{hdr: src.hdr, data: src.data}
-				e.hdr.Name = n
-				e.hdr.Typeflag = tar.TypeReg
-				e.hdr.Linkname = ""
-			} else {
-				e = &entry{hdr: src.hdr}
-				e.hdr.Name = n
-				e.hdr.Typeflag = tar.TypeLink
-				e.hdr.Linkname = first
+		if e.hdr.Typeflag == tar.TypeLink {
+			if te, ok := t.m[e.hdr.Linkname]; !ok || te.hdr.Typeflag != tar.TypeReg {
+				return fmt.Errorf("hard link %s: target %s is not a regular file in the layer", n, e.hdr.Linkname)
 			}
 		}
-		h := normalize(e, epoch)
-		if err := tw.WriteHeader(&h); err != nil {
-			return fmt.Errorf("write tar %s: %w", n, err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			if _, err := tw.Write(e.data); err != nil {
-				return fmt.Errorf("write tar %s: %w", n, err)
-			}
-		}
+		h := e.hdr
+		h.Size = int64(len(e.data))
+		entries[n] = &tarlayer.Entry{Header: &h, Body: bytes.NewReader(e.data)}
 	}
-	return tw.Close()
+	return tarlayer.Write(w, entries, epoch, tarlayer.ClampTimes)
 }
 
 // addTgz reads a gzip-compressed tar (an npm package) into the tree.

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -19,6 +18,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"dagger/immutable/internal/tarlayer"
 )
 
 // Epoch is the mtime of every file in the image except the warm layer, and
@@ -99,12 +100,13 @@ func build(ctx context.Context, o Options, codegen string, debs []deb) (string, 
 }
 
 // writeLayerTars walks root once in lexical order and writes one tar per
-// layerSpec; each non-base layer also carries its parent directories.
+// layerSpec by the project's one deterministic tar writer (tarlayer); each
+// non-base layer also carries its parent directories.
 func writeLayerTars(root, dir string) ([]string, error) {
 	type out struct {
 		f    *os.File
 		bw   *bufio.Writer
-		tw   *tar.Writer
+		tw   *tarlayer.Writer
 		dirs map[string]bool
 	}
 	outs := make([]*out, len(layerSpecs))
@@ -116,13 +118,14 @@ func writeLayerTars(root, dir string) ([]string, error) {
 			return nil, err
 		}
 		bw := bufio.NewWriterSize(f, 1<<20)
-		outs[i] = &out{f: f, bw: bw, tw: tar.NewWriter(bw), dirs: map[string]bool{}}
-	}
-	header := func(rel string, info fs.FileInfo, i int) (*tar.Header, error) {
-		h := &tar.Header{Name: rel, Mode: int64(info.Mode().Perm()), ModTime: Epoch, Format: tar.FormatPAX}
-		if layerSpecs[i].RealMtime {
-			h.ModTime = info.ModTime().Truncate(time.Second)
+		mode := tarlayer.SetTimes
+		if l.RealMtime {
+			mode = tarlayer.KeepTimes
 		}
+		outs[i] = &out{f: f, bw: bw, tw: tarlayer.NewWriter(bw, Epoch, mode), dirs: map[string]bool{}}
+	}
+	header := func(rel string, info fs.FileInfo) (*tar.Header, error) {
+		h := &tar.Header{Name: rel, Mode: int64(info.Mode().Perm()), ModTime: info.ModTime()}
 		m := info.Mode()
 		if m&fs.ModeSetuid != 0 {
 			h.Mode |= 04000
@@ -135,7 +138,7 @@ func writeLayerTars(root, dir string) ([]string, error) {
 		}
 		switch {
 		case m.IsDir():
-			h.Typeflag, h.Name = tar.TypeDir, rel+"/"
+			h.Typeflag = tar.TypeDir
 		case m&fs.ModeSymlink != 0:
 			link, err := os.Readlink(filepath.Join(root, rel))
 			if err != nil {
@@ -150,27 +153,23 @@ func writeLayerTars(root, dir string) ([]string, error) {
 		return h, nil
 	}
 	write := func(i int, rel string, info fs.FileInfo) error {
-		h, err := header(rel, info, i)
+		h, err := header(rel, info)
 		if err != nil || h == nil {
 			return err
 		}
 		o := outs[i]
-		if err := o.tw.WriteHeader(h); err != nil {
-			return err
-		}
 		if h.Typeflag == tar.TypeDir {
 			o.dirs[rel] = true
 		}
 		if h.Typeflag != tar.TypeReg {
-			return nil
+			return o.tw.WriteEntry(h, nil)
 		}
 		f, err := os.Open(filepath.Join(root, rel))
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		_, err = io.Copy(o.tw, f)
-		return err
+		return o.tw.WriteEntry(h, f)
 	}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
