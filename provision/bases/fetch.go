@@ -38,56 +38,110 @@ func run(ctx context.Context, dir string, name string, args ...string) ([]byte, 
 }
 
 // resolveDeb asks apt for the candidate version of a package and its .deb's
-// sha256 (used when relocking).
-func resolveDeb(ctx context.Context, name, arch string) (Deb, error) {
-	stanzas, err := debs.Show(ctx, name)
-	if err != nil {
-		return Deb{}, fmt.Errorf("resolve deb %s: %w", name, err)
+// sha256 (used when relocking): the host's apt for the lock's own
+// architecture, an isolated apt (debs.Apt) for another. spec is a package
+// name, or "name=version" for that version.
+func resolveDeb(ctx context.Context, o Options, l *Lock, spec, arch string) (Deb, error) {
+	show := debs.Show
+	if arch != l.Debian.Arch {
+		show = foreignApt(o, arch).Show
 	}
+	stanzas, err := show(ctx, spec)
+	if err != nil {
+		return Deb{}, fmt.Errorf("resolve deb %s (%s): %w", spec, arch, err)
+	}
+	name, _, _ := strings.Cut(spec, "=")
 	f := stanzas[name]
 	if a := f["Architecture"]; a != arch && a != "all" {
-		return Deb{}, fmt.Errorf("resolve deb %s: architecture %q", name, a)
+		return Deb{}, fmt.Errorf("resolve deb %s: architecture %q, want %s", name, a, arch)
 	}
 	if f["Version"] == "" || f["SHA256"] == "" {
-		return Deb{}, fmt.Errorf("resolve deb %s: no version/SHA256 in apt-cache show", name)
+		return Deb{}, fmt.Errorf("resolve deb %s (%s): no version/SHA256 in apt-cache show", spec, arch)
 	}
 	return Deb{Name: name, Version: f["Version"], SHA256: f["SHA256"]}, nil
 }
 
-// fetchDeb returns a pinned .deb's bytes, sha256-checked, from the first
+// foreignApt is the isolated apt for a Debian architecture other than the
+// lock's (the host's): its lists and downloads stay in the cache directory
+// and the host's dpkg architectures are left alone.
+func foreignApt(o Options, arch string) debs.Apt {
+	return debs.Apt{Arch: arch, Dir: filepath.Join(o.CacheDir, "apt-"+arch)}
+}
+
+// mirrorDirFor is where the project keeps a Debian architecture's runtime
+// .debs: MirrorDir for the lock's own (amd64), MirrorDir/<arch> for
+// another, whose file names would otherwise collide.
+func mirrorDirFor(o Options, l *Lock, arch string) string {
+	if arch == l.Debian.Arch {
+		return o.MirrorDir
+	}
+	return filepath.Join(o.MirrorDir, arch)
+}
+
+// fetchDebFor returns a pinned .deb's bytes, sha256-checked, from the first
 // place that has it: the project's mirror (Options.MirrorDir, committed
 // beside the lock, so a fresh machine never depends on Debian still
-// serving a version), the download cache, or `apt-get download
-// name=version` (Options.download in tests).
-func fetchDeb(ctx context.Context, o Options, d Deb) ([]byte, error) {
+// serving a version; MirrorDir/<arch> for another architecture than the
+// lock's), the download cache, or `apt-get download name=version`
+// (Options.download in tests; an isolated apt for another architecture).
+func fetchDebFor(ctx context.Context, o Options, l *Lock, arch string, d Deb) ([]byte, error) {
 	f := debs.Fetcher{Mirrors: []string{o.MirrorDir}, CacheDir: filepath.Join(o.CacheDir, "debs"), Download: o.download, Log: o.Log}
+	where := mirrorDirFor(o, l, arch)
+	if where != o.MirrorDir {
+		f.Mirrors = []string{where}
+		f.CacheDir = filepath.Join(o.CacheDir, "debs", arch)
+		if f.Download == nil {
+			f.Download = foreignApt(o, arch).Download
+		}
+	}
 	p, err := f.Fetch(ctx, debs.Deb(d))
 	if err != nil {
-		return nil, fmt.Errorf("%w: it is not in %s either: restore %s from git, or move to current packages with `go run ./ci bases update`", err, o.MirrorDir, o.MirrorDir)
+		return nil, fmt.Errorf("%w: it is not in %s either: restore %s from git, or move to current packages with `go run ./ci bases update`", err, where, where)
 	}
 	return os.ReadFile(p)
 }
 
-// writeMirror makes dir hold exactly the lock's runtime .debs: each is
-// copied from wherever fetchDeb found it, and .debs the lock no longer
-// names are removed. Relocking calls it, so the commit that changes the
-// lock carries the packages it pins.
+// writeMirror makes MirrorDir hold exactly the lock's runtime .debs, and
+// MirrorDir/<arch> those of each other runtime platform: each is copied
+// from wherever fetchDebFor found it, and .debs the lock no longer names
+// are removed. Relocking calls it, so the commit that changes the lock
+// carries the packages it pins.
 func writeMirror(ctx context.Context, o Options, l *Lock) error {
-	if err := os.MkdirAll(o.MirrorDir, 0o755); err != nil {
+	if err := writeMirrorDir(ctx, o, l, l.Debian.Arch, l.Debian.RuntimeDebs); err != nil {
+		return err
+	}
+	return writePlatformMirrors(ctx, o, l)
+}
+
+// writePlatformMirrors writes MirrorDir/<arch> for each runtime platform.
+func writePlatformMirrors(ctx context.Context, o Options, l *Lock) error {
+	for _, p := range l.RuntimePlatforms {
+		if err := writeMirrorDir(ctx, o, l, p.DebianArch, p.RuntimeDebs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeMirrorDir makes arch's mirror directory (mirrorDirFor) hold exactly
+// list's .debs.
+func writeMirrorDir(ctx context.Context, o Options, l *Lock, arch string, list []Deb) error {
+	dir := mirrorDirFor(o, l, arch)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("mirror: %w", err)
 	}
 	keep := map[string]bool{}
-	for _, d := range l.Debian.RuntimeDebs {
-		b, err := fetchDeb(ctx, o, d)
+	for _, d := range list {
+		b, err := fetchDebFor(ctx, o, l, arch, d)
 		if err != nil {
 			return err
 		}
 		keep[debs.Deb(d).FileName()] = true
-		if err := os.WriteFile(filepath.Join(o.MirrorDir, debs.Deb(d).FileName()), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, debs.Deb(d).FileName()), b, 0o644); err != nil {
 			return fmt.Errorf("mirror: %w", err)
 		}
 	}
-	old, _ := filepath.Glob(filepath.Join(o.MirrorDir, "*.deb"))
+	old, _ := filepath.Glob(filepath.Join(dir, "*.deb"))
 	for _, f := range old {
 		if !keep[filepath.Base(f)] {
 			if err := os.Remove(f); err != nil {

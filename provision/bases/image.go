@@ -30,9 +30,15 @@ type built struct {
 	Layers []namedLayer
 }
 
-// assemble makes an OCI image from layers and a config; every timestamp is
-// epoch and the history has one deterministic line per layer.
+// assemble makes a linux/amd64 OCI image from layers and a config; every
+// timestamp is epoch and the history has one deterministic line per layer.
 func assemble(layers []namedLayer, cfg v1.Config, epoch time.Time) (*built, error) {
+	return assembleFor("amd64", layers, cfg, epoch)
+}
+
+// assembleFor is assemble for the linux image of a Debian architecture
+// ("amd64", "arm64"; the OCI architecture has the same name).
+func assembleFor(arch string, layers []namedLayer, cfg v1.Config, epoch time.Time) (*built, error) {
 	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
 	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
 	var adds []mutate.Addendum
@@ -56,7 +62,7 @@ func assemble(layers []namedLayer, cfg v1.Config, epoch time.Time) (*built, erro
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	cf = cf.DeepCopy()
-	cf.Architecture = "amd64"
+	cf.Architecture = arch
 	cf.OS = "linux"
 	cf.Created = v1.Time{Time: epoch}
 	cf.Config = cfg
@@ -71,30 +77,11 @@ func assemble(layers []namedLayer, cfg v1.Config, epoch time.Time) (*built, erro
 // tarball: "node" (/usr/local/bin/node and its license) and "node-headers"
 // (/usr/local/include/node, the headers node-gyp needs).
 func nodeLayers(l *Lock, tgz []byte, layerDir string) (node, headers namedLayer, err error) {
-	pkg := newTree()
-	if err := pkg.addTgz(tgz, "package"); err != nil {
-		return node, headers, fmt.Errorf("read %s: %w", l.Node.Spec(), err)
-	}
-	epoch := l.Epoch()
-	bin := pkg.get("bin/node")
-	if bin == nil {
-		return node, headers, fmt.Errorf("%s has no bin/node", l.Node.Spec())
-	}
-	nt := newTree()
-	if err := nt.add(fileEntry("usr/local/bin/node", 0o755, 0, 0, bin.data), false); err != nil {
-		return node, headers, err
-	}
-	if lic := pkg.get("LICENSE"); lic != nil {
-		if err := nt.add(fileEntry("usr/local/share/doc/node/LICENSE", 0o644, 0, 0, lic.data), false); err != nil {
-			return node, headers, err
-		}
-	}
-	nl, err := layerFile(nt, epoch, layerDir)
+	pkg, node, err := nodeLayer(l.Node, l.Epoch(), tgz, layerDir)
 	if err != nil {
 		return node, headers, err
 	}
-	node = namedLayer{Name: "node", Layer: nl, Inputs: l.Node.Spec() + " " + l.Node.Integrity,
-		CreatedBy: "COPY " + l.Node.Spec() + ":bin/node /usr/local/bin/node"}
+	epoch := l.Epoch()
 
 	ht := newTree()
 	for name, e := range pkg.m {
@@ -118,4 +105,33 @@ func nodeLayers(l *Lock, tgz []byte, layerDir string) (node, headers namedLayer,
 	headers = namedLayer{Name: "node-headers", Layer: hl, Inputs: l.Node.Spec() + " " + l.Node.Integrity,
 		CreatedBy: "COPY " + l.Node.Spec() + ":include /usr/local/include"}
 	return node, headers, nil
+}
+
+// nodeLayer reads a node-linux-* package tarball and makes its "node" layer
+// (/usr/local/bin/node and its license); it also returns the package's
+// tree.
+func nodeLayer(p NPMPackage, epoch time.Time, tgz []byte, layerDir string) (*tree, namedLayer, error) {
+	pkg := newTree()
+	if err := pkg.addTgz(tgz, "package"); err != nil {
+		return nil, namedLayer{}, fmt.Errorf("read %s: %w", p.Spec(), err)
+	}
+	bin := pkg.get("bin/node")
+	if bin == nil {
+		return nil, namedLayer{}, fmt.Errorf("%s has no bin/node", p.Spec())
+	}
+	nt := newTree()
+	if err := nt.add(fileEntry("usr/local/bin/node", 0o755, 0, 0, bin.data), false); err != nil {
+		return nil, namedLayer{}, err
+	}
+	if lic := pkg.get("LICENSE"); lic != nil {
+		if err := nt.add(fileEntry("usr/local/share/doc/node/LICENSE", 0o644, 0, 0, lic.data), false); err != nil {
+			return nil, namedLayer{}, err
+		}
+	}
+	nl, err := layerFile(nt, epoch, layerDir)
+	if err != nil {
+		return nil, namedLayer{}, err
+	}
+	return pkg, namedLayer{Name: "node", Layer: nl, Inputs: p.Spec() + " " + p.Integrity,
+		CreatedBy: "COPY " + p.Spec() + ":bin/node /usr/local/bin/node"}, nil
 }

@@ -12,7 +12,13 @@ type (
 	Images      = baselock.Images
 	Image       = baselock.Image
 	LockedLayer = baselock.LockedLayer
+	// RuntimePlatform is the runtime of another platform than linux/amd64.
+	RuntimePlatform = baselock.RuntimePlatform
 )
+
+// DefaultPlatform is the platform of the lock's runtime and builder,
+// "linux/amd64".
+const DefaultPlatform = baselock.DefaultPlatform
 
 // LockSchema is the lock format this package writes.
 const LockSchema = baselock.LockSchema
@@ -26,3 +32,5 @@ func Changes(old, new *Lock) []string { return baselock.Changes(old, new) }
 func refIn(registry string, im Image) string { return baselock.RefIn(registry, im) }
 
 func sortDebs(d []Deb) { baselock.SortDebs(d) }
+
+func sortPlatforms(p []RuntimePlatform) { baselock.SortPlatforms(p) }

@@ -34,6 +34,11 @@ const (
 // dependencies (openssl, debconf, perl...) are deliberately left out.
 var DefaultRuntimeDebs = []string{"base-files", "ca-certificates", "gcc-12-base", "libc6", "libgcc-s1", "libstdc++6", "netbase", "tzdata"}
 
+// DefaultRuntimePlatforms are the runtime platforms a new lock has besides
+// linux/amd64 (and a relock adds to a lock that has none): the runtime
+// recipe applied to each one's .debs and node-linux-<arch> package.
+var DefaultRuntimePlatforms = []string{"linux/arm64"}
+
 // DefaultBuilderInclude is mmdebstrap --include for the builder image.
 var DefaultBuilderInclude = []string{"ca-certificates", "g++", "make", "python3"}
 
@@ -61,12 +66,20 @@ type Options struct {
 	// LayoutDir, when set, also writes both images to an OCI image layout there
 	// (this always builds: the registry reuse shortcut is skipped).
 	LayoutDir string
+	// PlatformsOnly, with Relock, resolves, builds and relocks only the
+	// runtime platforms other than linux/amd64 (at the lock's node version
+	// and runtime package names, keeping their amd64 versions where Debian
+	// still has them), leaving every other input and digest of the lock as
+	// it is: how a platform is added to a lock.
+	PlatformsOnly bool
 	// FreshRootfs ignores a cached mmdebstrap tarball and runs mmdebstrap again.
 	FreshRootfs bool
 	// MirrorDir holds the lock's runtime .debs (name_version.deb), committed
 	// with the lock: Debian's mirror keeps only current versions, so a fresh
 	// machine builds the runtime from these. Default: "debs" beside the lock.
-	// Relocking rewrites it to hold exactly the new lock's .debs.
+	// The other runtime platforms' .debs are in MirrorDir/<debian arch>
+	// (e.g. debs/arm64). Relocking rewrites them to hold exactly the new
+	// lock's .debs.
 	MirrorDir string
 
 	// download fetches a .deb into a directory (default aptDownload); tests
@@ -122,6 +135,17 @@ func NewLock() *Lock {
 	}
 	for _, n := range DefaultRuntimeDebs {
 		l.Debian.RuntimeDebs = append(l.Debian.RuntimeDebs, Deb{Name: n})
+	}
+	for _, pl := range DefaultRuntimePlatforms {
+		p, err := newRuntimePlatform(pl)
+		if err != nil {
+			panic(err) // DefaultRuntimePlatforms are all supported
+		}
+		p.Node.Version = DefaultNodeVersion
+		for _, d := range l.Debian.RuntimeDebs {
+			p.RuntimeDebs = append(p.RuntimeDebs, Deb{Name: d.Name})
+		}
+		l.RuntimePlatforms = append(l.RuntimePlatforms, p)
 	}
 	l.Comment = lockComment
 	return l

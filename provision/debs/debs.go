@@ -142,6 +142,12 @@ func Show(ctx context.Context, names ...string) (map[string]map[string]string, e
 	if err != nil {
 		return nil, fmt.Errorf("%w (run apt-get update?)", err)
 	}
+	return byPackage(out), nil
+}
+
+// byPackage keys the first stanza of each package of apt-cache show's output
+// by its name.
+func byPackage(out []byte) map[string]map[string]string {
 	stanzas := map[string]map[string]string{}
 	for _, f := range ParseControl(out) {
 		if f["Package"] != "" && f["Version"] != "" {
@@ -150,7 +156,7 @@ func Show(ctx context.Context, names ...string) (map[string]map[string]string, e
 			}
 		}
 	}
-	return stanzas, nil
+	return stanzas
 }
 
 // ParseControl parses the stanzas of a Debian control file (continuation
@@ -217,4 +223,106 @@ func run(ctx context.Context, dir, name string, args ...string) ([]byte, error) 
 		return nil, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, msg)
 	}
 	return stdout.Bytes(), nil
+}
+
+// Apt is apt-get and apt-cache for one Debian architecture other than the
+// host's, with the host's sources and keyrings but state of its own under
+// Dir (package lists, archives, an empty dpkg status): the host's dpkg
+// architectures and package lists are never changed, and nothing is
+// emulated. Its Download is a DownloadFunc.
+type Apt struct {
+	// Arch is the Debian architecture, e.g. "arm64".
+	Arch string
+	// Dir holds the isolated state; e.g. <cache>/apt-arm64.
+	Dir string
+}
+
+// options are the -o flags that isolate this apt from the host's state.
+func (a Apt) options() []string {
+	return []string{
+		"-o", "Dir::State=" + filepath.Join(a.Dir, "state"),
+		"-o", "Dir::State::status=" + filepath.Join(a.Dir, "state", "status"),
+		"-o", "Dir::Cache=" + filepath.Join(a.Dir, "cache"),
+		"-o", "APT::Architecture=" + a.Arch,
+		"-o", "APT::Architectures::=" + a.Arch,
+		"-o", "Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false",
+		"-o", "Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false",
+		"-o", "Acquire::IndexTargets::deb::DEP-11-icons-hidpi::DefaultEnabled=false",
+		"-o", "Debug::NoLocking=1",
+	}
+}
+
+// prepare creates the state directories and the empty dpkg status.
+func (a Apt) prepare() error {
+	if a.Arch == "" || a.Dir == "" {
+		return fmt.Errorf("apt: an architecture and a state directory are required")
+	}
+	for _, d := range []string{"state/lists/partial", "cache/archives/partial"} {
+		if err := os.MkdirAll(filepath.Join(a.Dir, d), 0o755); err != nil {
+			return fmt.Errorf("apt %s: %w", a.Arch, err)
+		}
+	}
+	status := filepath.Join(a.Dir, "state", "status")
+	if _, err := os.Stat(status); err != nil {
+		if err := os.WriteFile(status, nil, 0o644); err != nil {
+			return fmt.Errorf("apt %s: %w", a.Arch, err)
+		}
+	}
+	return nil
+}
+
+var aptUpdated struct {
+	sync.Mutex
+	dirs map[string]bool
+}
+
+// Update runs `apt-get update` for this architecture once per process.
+func (a Apt) Update(ctx context.Context, log io.Writer) error {
+	aptUpdated.Lock()
+	defer aptUpdated.Unlock()
+	if aptUpdated.dirs[a.Dir] {
+		return nil
+	}
+	if err := a.prepare(); err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "    apt-get update (%s, state in %s)\n", a.Arch, a.Dir)
+	if _, err := run(ctx, "", "apt-get", append(a.options(), "update")...); err != nil {
+		return err
+	}
+	if aptUpdated.dirs == nil {
+		aptUpdated.dirs = map[string]bool{}
+	}
+	aptUpdated.dirs[a.Dir] = true
+	return nil
+}
+
+// Show is like the package's Show for this architecture (after Update).
+func (a Apt) Show(ctx context.Context, names ...string) (map[string]map[string]string, error) {
+	if err := a.prepare(); err != nil {
+		return nil, err
+	}
+	out, err := run(ctx, "", "apt-cache", append(a.options(), append([]string{"show", "--no-all-versions"}, names...)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("%w (apt for %s: run Update first?)", err, a.Arch)
+	}
+	return byPackage(out), nil
+}
+
+// Download runs `apt-get download name=version` for this architecture in
+// dir, updating its package lists once when the first try fails.
+func (a Apt) Download(ctx context.Context, dir string, d Deb, log io.Writer) error {
+	if err := a.prepare(); err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "    apt-get download %s=%s (%s)\n", d.Name, d.Version, a.Arch)
+	args := append(a.options(), "download", d.Name+"="+d.Version)
+	if _, err := run(ctx, dir, "apt-get", args...); err == nil {
+		return nil
+	}
+	if err := a.Update(ctx, log); err != nil {
+		return err
+	}
+	_, err := run(ctx, dir, "apt-get", args...)
+	return err
 }

@@ -74,3 +74,33 @@ func TestParseControl(t *testing.T) {
 		t.Errorf("ParseControl = %v", got)
 	}
 }
+
+// TestAptIsolated: apt for another architecture keeps its state in its own
+// directory (an empty dpkg status, its own lists and archives) and never
+// names the host's.
+func TestAptIsolated(t *testing.T) {
+	a := Apt{Arch: "arm64", Dir: t.TempDir()}
+	if err := a.prepare(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(a.Dir, "state", "status")); err != nil || len(b) != 0 {
+		t.Errorf("status: %q, %v; want an empty file", b, err)
+	}
+	for _, d := range []string{"state/lists/partial", "cache/archives/partial"} {
+		if fi, err := os.Stat(filepath.Join(a.Dir, d)); err != nil || !fi.IsDir() {
+			t.Errorf("%s: %v", d, err)
+		}
+	}
+	opts := strings.Join(a.options(), " ")
+	for _, want := range []string{"Dir::State=" + a.Dir, "Dir::State::status=" + a.Dir, "Dir::Cache=" + a.Dir, "APT::Architecture=arm64", "APT::Architectures::=arm64"} {
+		if !strings.Contains(opts, want) {
+			t.Errorf("options lack %q: %s", want, opts)
+		}
+	}
+	if strings.Contains(opts, "/var/lib/dpkg") || strings.Contains(opts, "/var/lib/apt") {
+		t.Errorf("options name the host's state: %s", opts)
+	}
+	if err := (Apt{Arch: "arm64"}).prepare(); err == nil {
+		t.Error("Apt without a directory: want an error")
+	}
+}
