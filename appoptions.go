@@ -22,6 +22,9 @@ func (m *Immutable) appOptions(o *pipeline.BuildOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := pipeline.PlatformFlags(o, m.Platforms, m.PlatformBase); err != nil {
+		return err
+	}
 	o.Env, o.Args, o.WritableDirs, o.Worker = m.Env, m.Arg, m.WritableDir, m.Worker
 	o.Smoke = pipeline.SmokeOptions{
 		Probes: probes, VersionPath: m.VersionPath, Env: m.SmokeEnv,

@@ -835,7 +835,21 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg skipSmoke", err))
 				}
 			}
-			return New(source, runtimeBase, builderBase, allowUnpinnedBase, revision, sourceUrl, sourceDateEpoch, gitRef, entrypoint, port, npmToken, npmRegistry, npmRegistryHost, env, arg, writableDir, worker, probe, versionPath, smokeEnv, smokeTimeout, smokeUptime, skipSmoke), nil
+			var platforms []string
+			if inputArgs["platforms"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["platforms"]), &platforms)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg platforms", err))
+				}
+			}
+			var platformBase []string
+			if inputArgs["platformBase"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["platformBase"]), &platformBase)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg platformBase", err))
+				}
+			}
+			return New(source, runtimeBase, builderBase, allowUnpinnedBase, revision, sourceUrl, sourceDateEpoch, gitRef, entrypoint, port, npmToken, npmRegistry, npmRegistryHost, env, arg, writableDir, worker, probe, versionPath, smokeEnv, smokeTimeout, smokeUptime, skipSmoke, platforms, platformBase), nil
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

@@ -70,6 +70,10 @@ type Immutable struct {
 	// +private
 	SkipSmoke bool
 	// +private
+	Platforms []string
+	// +private
+	PlatformBase []string
+	// +private
 	Registry string
 	// +private
 	RegistryService *dagger.Service
@@ -185,6 +189,17 @@ func New(
 	// Skip the smoke test; the gate and the release record say skipped.
 	// +optional
 	skipSmoke bool,
+	// Platforms to build: linux/amd64 (the default) and linux/arm64, e.g.
+	// --platforms linux/amd64,linux/arm64. More than one publishes an OCI
+	// image index: dependencies installed once, app layers shared, each
+	// platform on its own pinned runtime base, no emulation.
+	// +optional
+	platforms []string,
+	// PLATFORM=REPO@sha256:… runtime base of a platform other than
+	// linux/amd64 (repeatable). Default: the project's locked base for it,
+	// or runtimeBase when that is an image index.
+	// +optional
+	platformBase []string,
 ) *Immutable {
 	return &Immutable{
 		Source: source, RuntimeBase: runtimeBase, BuilderBase: builderBase,
@@ -194,6 +209,7 @@ func New(
 		Env: env, Arg: arg, WritableDir: writableDir, Worker: worker,
 		Probe: probe, VersionPath: versionPath, SmokeEnv: smokeEnv,
 		SmokeTimeout: smokeTimeout, SmokeUptime: smokeUptime, SkipSmoke: skipSmoke,
+		Platforms: platforms, PlatformBase: platformBase,
 		Registry: pipeline.DefaultRepository, TagPrefix: publish.DefaultTagPrefix,
 	}
 }

@@ -17,6 +17,7 @@ type appFlags struct {
 	versionPath               string
 	smokeTimeout, smokeUptime time.Duration
 	skipSmoke                 bool
+	platforms, platformBases  listFlag
 }
 
 func (f *appFlags) register(fs *flag.FlagSet) {
@@ -30,12 +31,17 @@ func (f *appFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.smokeTimeout, "smoke-timeout", pipeline.DefaultSmokeTimeout, "smoke test: time for the port to open and the probes to pass")
 	fs.DurationVar(&f.smokeUptime, "smoke-uptime", pipeline.DefaultSmokeUptime, "smoke test: how long the app must keep running after the probes (a worker: after start)")
 	fs.BoolVar(&f.skipSmoke, "skip-smoke", false, "do not run the smoke test; the gate and the release record say skipped")
+	fs.Var(&f.platforms, "platforms", "platforms to build, comma-separated: linux/amd64 (default) and linux/arm64; more than one publishes an image index")
+	fs.Var(&f.platformBases, "platform-base", "PLATFORM=REPO@sha256:… runtime base of a platform other than linux/amd64 (repeatable; default: the project's locked base, or --runtime-base when it is an index)")
 }
 
 // apply sets the app's options on o.
 func (f *appFlags) apply(o *pipeline.BuildOptions) error {
 	probes, err := pipeline.ParseProbes(f.probes)
 	if err != nil {
+		return err
+	}
+	if err := pipeline.PlatformFlags(o, f.platforms, f.platformBases); err != nil {
 		return err
 	}
 	o.Env, o.Args, o.WritableDirs, o.Worker = f.env, f.args, f.writableDirs, f.worker

@@ -20,7 +20,22 @@ type goldenFile struct {
 	SourceDateEpoch int64  `json:"sourceDateEpoch"`
 	RuntimeBase     string `json:"runtimeBase"`
 	Digest          string `json:"digest"`
+	// MultiPlatform are the expected image index digests of fixtures
+	// built for every supported platform with the same inputs.
+	MultiPlatform *goldenMulti `json:"multiPlatform,omitempty"`
 }
+
+// goldenMulti is the multi-platform part of fixtures/golden.json.
+type goldenMulti struct {
+	Platforms []string `json:"platforms"`
+	// Digests maps a fixture directory name to its index digest.
+	Digests map[string]string `json:"digests"`
+}
+
+// multiPlatformFixtures are the fixtures whose index digests are golden:
+// the sample app (pure JS, one tree for all platforms) and one with a
+// prebuilt platform-specific optional dependency.
+var multiPlatformFixtures = []string{"app", "multiarch"}
 
 // writeGolden builds the fixture with the golden inputs on the current
 // bases and rewrites fixtures/golden.json with its digest.
@@ -48,6 +63,23 @@ func writeGolden(ctx context.Context) (string, error) {
 	})
 	if err != nil {
 		return "", err
+	}
+	g.MultiPlatform = &goldenMulti{Platforms: pipeline.SupportedPlatforms, Digests: map[string]string{}}
+	for _, fx := range multiPlatformFixtures {
+		mf := bf
+		mf.source = filepath.Join(root, "fixtures", fx)
+		mf.app.platforms = listFlag(pipeline.SupportedPlatforms)
+		err := withBuild(ctx, &mf, func(s *session, o pipeline.BuildOptions) error {
+			_, img, err := pipeline.BuildImage(ctx, s.c, o, s.workDir)
+			if err != nil {
+				return err
+			}
+			g.MultiPlatform.Digests[fx] = img.Digest
+			return nil
+		})
+		if err != nil {
+			return "", err
+		}
 	}
 	b, err := json.MarshalIndent(g, "", "  ")
 	if err != nil {

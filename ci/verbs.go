@@ -101,7 +101,7 @@ func cmdBuild(ctx context.Context, args []string) error {
 	var bf buildFlags
 	var out string
 	if err := parse("build", args, &bf, nil, func(fs *flag.FlagSet) {
-		fs.StringVar(&out, "output", "", "also write the normalized image as an OCI tarball to this path")
+		fs.StringVar(&out, "output", "", "also write the normalized image as an OCI tarball to this path (with --platforms of more than one: an OCI image layout directory holding the index)")
 	}); err != nil {
 		return err
 	}
@@ -110,7 +110,13 @@ func cmdBuild(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if out != "" {
+		switch {
+		case out != "" && img.Index != nil:
+			// Several platforms: an OCI image layout directory holding the index.
+			if err := writeLayout(out, img.Index); err != nil {
+				return err
+			}
+		case out != "":
 			if err := copyFile(img.Tarball, out); err != nil {
 				return err
 			}

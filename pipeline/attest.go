@@ -28,22 +28,26 @@ type releaseAttachments struct {
 	repo   name.Repository
 	ropts  []remote.Option
 	pushed *attest.Pushed
+	// platforms are a multi-platform release's per-platform SBOMs, each
+	// attached to its platform's image (nil for one platform).
+	platforms []platformAttachments
+}
+
+// platformAttachments are one platform image's SBOM referrers.
+type platformAttachments struct {
+	platform string
+	built    *attest.Built
+	legacy   *sbom.Artifact
 }
 
 // newReleaseAttachments builds the SBOMs (CycloneDX and SPDX from the same
 // package list), the SLSA provenance (DSSE-signed when key is set) and the
-// signature of img. It writes nothing.
+// signature of img. It writes nothing. For a multi-platform release the
+// provenance and signature are of the index (what tags name) and each
+// platform's SBOMs are of that platform's image.
 func newReleaseAttachments(ctx context.Context, c *dagger.Client, o ReleaseOptions, t *publish.Target, b *Build, img *Image, gates []publish.Gate, sg *scanGate, key crypto.Signer) (*releaseAttachments, error) {
 	repo, ropts := t.Repository(), t.Remote()
-	subject, err := imageDescriptor(img.Image)
-	if err != nil {
-		return nil, err
-	}
-	bom, err := sbom.Decode(sg.bom)
-	if err != nil {
-		return nil, err
-	}
-	spdx, err := sbom.SPDXJSON(bom)
+	subject, err := descriptorOf(img.Artifact())
 	if err != nil {
 		return nil, err
 	}
@@ -55,11 +59,44 @@ func newReleaseAttachments(ctx context.Context, c *dagger.Client, o ReleaseOptio
 	if err != nil {
 		return nil, err
 	}
-	built, err := attest.Build(ctx, repo, attest.Release{Subject: subject, Provenance: st, CycloneDX: sg.bom, SPDX: spdx, Key: key}, ropts...)
-	if err != nil {
+	rel := attest.Release{Subject: subject, Provenance: st, Key: key}
+	a := &releaseAttachments{legacy: sg.artifact, repo: repo, ropts: ropts}
+	if len(img.Variants) > 1 {
+		for _, p := range sg.platforms {
+			d, err := descriptorOf(p.img.Image)
+			if err != nil {
+				return nil, err
+			}
+			pr := attest.Release{Subject: d}
+			if pr.CycloneDX, pr.SPDX, err = sbomDocuments(p.bom); err != nil {
+				return nil, err
+			}
+			pb, err := attest.Build(ctx, repo, pr, ropts...)
+			if err != nil {
+				return nil, fmt.Errorf("release: %s attachments: %w", p.platform, err)
+			}
+			a.platforms = append(a.platforms, platformAttachments{platform: p.platform, built: pb, legacy: p.artifact})
+		}
+	} else if rel.CycloneDX, rel.SPDX, err = sbomDocuments(sg.bom); err != nil {
+		return nil, err
+	}
+	if a.built, err = attest.Build(ctx, repo, rel, ropts...); err != nil {
 		return nil, fmt.Errorf("release: attachments: %w", err)
 	}
-	return &releaseAttachments{built: built, legacy: sg.artifact, repo: repo, ropts: ropts}, nil
+	return a, nil
+}
+
+// sbomDocuments are the CycloneDX SBOM and its SPDX form.
+func sbomDocuments(cyclonedx []byte) ([]byte, []byte, error) {
+	bom, err := sbom.Decode(cyclonedx)
+	if err != nil {
+		return nil, nil, err
+	}
+	spdx, err := sbom.SPDXJSON(bom)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cyclonedx, spdx, nil
 }
 
 // provenanceInputs gathers what the provenance states about a release.
@@ -99,17 +136,17 @@ func provenanceInputs(ctx context.Context, c *dagger.Client, o ReleaseOptions, r
 	return in, nil
 }
 
-// imageDescriptor is img's manifest descriptor (the referrers' subject).
-func imageDescriptor(img v1.Image) (v1.Descriptor, error) {
-	raw, err := img.RawManifest()
+// descriptorOf is a's manifest descriptor (the referrers' subject).
+func descriptorOf(a publish.Artifact) (v1.Descriptor, error) {
+	raw, err := a.RawManifest()
 	if err != nil {
 		return v1.Descriptor{}, fmt.Errorf("release: image manifest: %w", err)
 	}
-	mt, err := img.MediaType()
+	mt, err := a.MediaType()
 	if err != nil {
 		return v1.Descriptor{}, fmt.Errorf("release: image manifest: %w", err)
 	}
-	h, err := img.Digest()
+	h, err := a.Digest()
 	if err != nil {
 		return v1.Descriptor{}, fmt.Errorf("release: image manifest: %w", err)
 	}
@@ -127,6 +164,10 @@ func (a *releaseAttachments) record() map[string]string {
 			m[k] = v
 		}
 	}
+	for _, p := range a.platforms {
+		m["sbom:cyclonedx "+p.platform] = p.built.CycloneDX
+		m["sbom:spdx "+p.platform] = p.built.SPDX
+	}
 	return m
 }
 
@@ -142,15 +183,32 @@ func (a *releaseAttachments) push(ctx context.Context) error {
 		return err
 	}
 	a.pushed = p
-	tag, err := sbom.Tag(a.legacy.ImageDigest)
+	if len(a.platforms) == 0 {
+		return a.pushLegacy(ctx, a.legacy)
+	}
+	for _, pa := range a.platforms {
+		if _, err := attest.Push(ctx, a.repo, &pa.built.Set, a.ropts...); err != nil {
+			return fmt.Errorf("%s: %w", pa.platform, err)
+		}
+		if err := a.pushLegacy(ctx, pa.legacy); err != nil {
+			return fmt.Errorf("%s: %w", pa.platform, err)
+		}
+	}
+	return nil
+}
+
+// pushLegacy writes an SBOM under cosign's sha256-<hex>.sbom tag unless
+// that tag already holds it.
+func (a *releaseAttachments) pushLegacy(ctx context.Context, legacy *sbom.Artifact) error {
+	tag, err := sbom.Tag(legacy.ImageDigest)
 	if err != nil {
 		return err
 	}
 	opts := append([]remote.Option{remote.WithContext(ctx)}, a.ropts...)
-	if d, err := remote.Head(a.repo.Tag(tag), opts...); err == nil && d.Digest == a.legacy.Digest {
+	if d, err := remote.Head(a.repo.Tag(tag), opts...); err == nil && d.Digest == legacy.Digest {
 		return nil
 	}
-	return a.legacy.Push(ctx, a.repo, a.ropts...)
+	return legacy.Push(ctx, a.repo, a.ropts...)
 }
 
 // gate is the release's "attest" row: what push wrote, or that the version
@@ -165,6 +223,9 @@ func (a *releaseAttachments) gate(d time.Duration, alreadyReleased bool) publish
 	default:
 		g.Detail = fmt.Sprintf("%d referrers (fallback tag %s)", len(a.built.Referrers), p.FallbackTag)
 	}
+	if len(a.platforms) > 0 && a.pushed != nil && !alreadyReleased {
+		g.Detail += fmt.Sprintf("; SBOMs on each of %d platform images", len(a.platforms))
+	}
 	if a.built.Signatures != "" {
 		g.Detail += "; cosign .sig and .att"
 	}
@@ -173,7 +234,11 @@ func (a *releaseAttachments) gate(d time.Duration, alreadyReleased bool) publish
 
 // formatAttestations writes the attestation lines of a release summary.
 func formatAttestations(w io.Writer, m map[string]string) {
-	for _, k := range []string{"provenance", "sbom:cyclonedx", "sbom:spdx", "signature", "cosign:att"} {
+	keys := []string{"provenance", "sbom:cyclonedx", "sbom:spdx", "signature", "cosign:att"}
+	for _, p := range SupportedPlatforms {
+		keys = append(keys, "sbom:cyclonedx "+p, "sbom:spdx "+p)
+	}
+	for _, k := range keys {
 		if d := m[k]; d != "" {
 			fmt.Fprintf(w, "  %-15s %s\n", k+":", d)
 		}

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +44,17 @@ type BuildOptions struct {
 	// (repo@sha256:… or repo:tag@sha256:…). Empty means the project's
 	// bases (see defaultBases).
 	RuntimeBase, BuilderBase string
+	// Platforms are the platforms to build, e.g. ["linux/amd64",
+	// "linux/arm64"] (see SupportedPlatforms); empty means NativePlatform
+	// alone. More than one makes an OCI image index with one image per
+	// platform: the app and dependency layers are built once and shared,
+	// each stacked on that platform's runtime base.
+	Platforms []string
+	// PlatformBases are runtime bases of the platforms after the native
+	// one, by platform ("linux/arm64" -> repo@sha256:…). A platform not
+	// named uses the project's locked base for it when RuntimeBase is the
+	// default, else RuntimeBase itself (then an image index).
+	PlatformBases map[string]string
 	// AllowUnpinnedBase accepts bases given by tag; the image is then
 	// labelled dev.immutable.base.unpinned=true.
 	AllowUnpinnedBase bool
@@ -105,8 +115,11 @@ type Build struct {
 	Options BuildOptions
 	// App is what package.json says about the project.
 	App *nodeapp.App
-	// Runtime is the runtime image as Dagger built it.
+	// Runtime is the native platform's runtime image as Dagger built it.
 	Runtime *dagger.Container
+	// Platforms are every platform's runtime image, the native one
+	// (Runtime) first.
+	Platforms []PlatformBuild
 	// Dev is the builder with the source and all dependencies, dev included:
 	// unit tests and lint run here.
 	Dev *dagger.Container
@@ -163,12 +176,25 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 		return nil, err
 	}
 	o.NpmRegistryHost = host
+	if o.Platforms, err = parsePlatforms(o.Platforms); err != nil {
+		return nil, err
+	}
+	defaultRuntime := o.RuntimeBase == ""
 	if err := defaultBases(ctx, c, &o); err != nil {
 		return nil, err
 	}
 	runtimeDigest, err := checkPinned("runtime", o.RuntimeBase, o.AllowUnpinnedBase)
 	if err != nil {
 		return nil, err
+	}
+	bases := map[string]string{NativePlatform: o.RuntimeBase}
+	for _, p := range o.Platforms[1:] {
+		if bases[p], err = platformBase(o, p, defaultRuntime); err != nil {
+			return nil, err
+		}
+		if _, err := checkPinned(p+" runtime", bases[p], o.AllowUnpinnedBase); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := checkPinned("builder", o.BuilderBase, o.AllowUnpinnedBase); err != nil {
 		return nil, err
@@ -211,6 +237,10 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	prodDeps := withoutBuildResidue(prodInstall, "/src/node_modules").
 		Directory("/src/node_modules").
 		WithTimestamps(epoch)
+	otherDeps, err := platformDeps(ctx, o, app.PackageManager.Kind, builder, prodInstall, prodDeps, o.Platforms)
+	if err != nil {
+		return nil, err
+	}
 	dev := npmExec(builder, o, install.all).
 		WithDirectory("/src", o.Source, dagger.ContainerWithDirectoryOpts{Exclude: []string{"node_modules", ".git"}})
 	dev, appFiles := appTree(c, o, app, dev, ignore)
@@ -233,19 +263,6 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 		}
 	}
 
-	// The runtime stage only adds files to the base: no command runs in it.
-	runtime := c.Container().From(o.RuntimeBase).
-		WithDirectory(AppDir+"/node_modules", prodDeps, dagger.ContainerWithDirectoryOpts{Owner: "0:0"}).
-		WithDirectory(AppDir, appFiles, dagger.ContainerWithDirectoryOpts{Owner: "0:0"}).
-		WithWorkdir(AppDir).
-		WithUser(RuntimeUser).
-		WithEnvVariable("NODE_ENV", "production").
-		WithEnvVariable("APP_VERSION", o.Version)
-	if !o.Worker {
-		runtime = runtime.
-			WithEnvVariable("PORT", strconv.Itoa(o.Port)).
-			WithExposedPort(o.Port)
-	}
 	entrypoint := []string{"node", app.Entrypoint}
 	if app.Start != nil {
 		// The start script's node flags and arguments, as `npm start` runs it.
@@ -254,11 +271,22 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 			o.Args = app.Start.Args
 		}
 	}
-	runtime = withRuntimeConfig(c, runtime.WithEntrypoint(entrypoint), o, env, dirs, described)
-	for _, k := range sortedKeys(labels) {
-		runtime = runtime.WithLabel(k, labels[k])
+	rt := runtimeStage{o: o, appFiles: appFiles, entrypoint: entrypoint, env: env, dirs: dirs, described: described}
+	var platforms []PlatformBuild
+	for _, p := range o.Platforms {
+		deps, pl := prodDeps, map[string]string{}
+		for k, v := range labels {
+			pl[k] = v
+		}
+		if p != NativePlatform {
+			deps = otherDeps[p].WithTimestamps(epoch)
+			pl[LabelBaseName] = bases[p]
+			pl[LabelBaseDigest], _ = checkPinned(p+" runtime", bases[p], true)
+		}
+		platforms = append(platforms, PlatformBuild{Platform: p, RuntimeBase: bases[p], Runtime: rt.container(c, p, bases[p], deps, pl)})
 	}
-	return &Build{Options: o, App: app, Runtime: runtime, Dev: dev, Labels: labels, NodeVersion: nodeVersion, Lockfile: files[app.PackageManager.Kind.File()], Deps: deps, Accept: accept}, nil
+	runtime := platforms[0].Runtime
+	return &Build{Options: o, App: app, Runtime: runtime, Platforms: platforms, Dev: dev, Labels: labels, NodeVersion: nodeVersion, Lockfile: files[app.PackageManager.Kind.File()], Deps: deps, Accept: accept}, nil
 }
 
 // builderContainer is the builder base with the manifests (and the

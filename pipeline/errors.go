@@ -19,6 +19,9 @@ var (
 	// ErrBaseUnavailable: a base image cannot be pulled (e.g. the digest
 	// does not exist in its repository).
 	ErrBaseUnavailable = errors.New("base image unavailable")
+	// ErrNativeCrossBuild: a multi-platform build has dependencies that
+	// compile for the build host and cannot be made for another platform.
+	ErrNativeCrossBuild = errors.New("dependencies cannot be built for another platform")
 	// ErrGateFailed: a release gate failed; see GateError for which.
 	ErrGateFailed = errors.New("release gate failed")
 )

@@ -6,26 +6,59 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"dagger.io/dagger"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
 
+	"dagger/immutable/publish"
 	"dagger/immutable/repro"
 )
 
 // Image is a normalized, reproducible runtime image: the one that is tested
-// and the one that is published.
+// and the one that is published. A multi-platform build is an Image of the
+// native platform whose Index lists every platform's image (Variants).
 type Image struct {
 	// Image is the normalized image, backed by Tarball.
 	Image v1.Image
-	// Digest is Image's manifest digest (sha256:…).
+	// Digest is what is published: Image's manifest digest, or Index's
+	// digest for a multi-platform build.
 	Digest string
 	// Tarball is the normalized image as an OCI tarball on the local disk.
 	Tarball string
 	// Raw is the image as Dagger exported it, before normalization (for
 	// diff reports).
 	Raw v1.Image
+	// Platform is Image's platform, e.g. linux/amd64.
+	Platform string
+	// Index is the OCI image index of a multi-platform build (nil for one
+	// platform).
+	Index v1.ImageIndex
+	// Variants are each platform's image of a multi-platform build, the
+	// native one first, each with its own manifest digest (nil for one
+	// platform).
+	Variants []*Image
+}
+
+// Artifact is what a release publishes: Index, or Image alone.
+func (i *Image) Artifact() publish.Artifact {
+	if i.Index != nil {
+		return i.Index
+	}
+	return i.Image
+}
+
+// PlatformImages are the images per platform: Variants, or the image itself.
+func (i *Image) PlatformImages() []*Image {
+	if len(i.Variants) > 0 {
+		return i.Variants
+	}
+	return []*Image{i}
 }
 
 // Container loads the normalized image back into Dagger, e.g. to run it as
@@ -34,24 +67,86 @@ func (i *Image) Container(c *dagger.Client) *dagger.Container {
 	return c.Container().Import(c.Host().File(i.Tarball))
 }
 
-// Normalize exports b's runtime image from Dagger and makes it
-// deterministic: every timestamp set to SOURCE_DATE_EPOCH, entries sorted,
-// fixed compression, npm noise removed. The runtime base's layers are kept
-// as they are, so they keep the pinned base's digests. Files go to workDir.
+// Normalize exports b's runtime images from Dagger, one per platform, and
+// makes each deterministic (normalizePlatform); with more than one
+// platform it adds their OCI image index. Files go to workDir.
 func Normalize(ctx context.Context, c *dagger.Client, b *Build, workDir string) (*Image, error) {
+	pbs := b.Platforms
+	if len(pbs) == 0 { // a Build made by hand
+		pbs = []PlatformBuild{{Platform: NativePlatform, RuntimeBase: b.Options.RuntimeBase, Runtime: b.Runtime}}
+	}
+	imgs := make([]*Image, len(pbs))
+	var g errgroup.Group
+	for i, pb := range pbs {
+		dir := workDir
+		if len(pbs) > 1 {
+			dir = filepath.Join(workDir, strings.ReplaceAll(pb.Platform, "/", "-"))
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, err
+			}
+		}
+		g.Go(func() error {
+			var err error
+			imgs[i], err = normalizePlatform(ctx, c, pb, b.Options.Epoch, dir)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if len(imgs) == 1 {
+		return imgs[0], nil
+	}
+	idx, err := imageIndex(imgs)
+	if err != nil {
+		return nil, err
+	}
+	d, err := idx.Digest()
+	if err != nil {
+		return nil, err
+	}
+	main := *imgs[0]
+	main.Index, main.Digest, main.Variants = idx, d.String(), imgs
+	return &main, nil
+}
+
+// imageIndex is the OCI image index of imgs, each entry carrying its
+// platform: the same images give the same bytes.
+func imageIndex(imgs []*Image) (v1.ImageIndex, error) {
+	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	for _, img := range imgs {
+		p, err := v1.ParsePlatform(img.Platform)
+		if err != nil {
+			return nil, err
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img.Image, Descriptor: v1.Descriptor{Platform: p}})
+	}
+	return idx, nil
+}
+
+// normalizePlatform exports one platform's runtime image and makes it
+// deterministic: every timestamp set to SOURCE_DATE_EPOCH, entries sorted,
+// fixed compression, npm noise removed. The runtime base's layers are
+// kept as they are, so they keep the pinned base's digests. It checks the
+// image is for the platform asked.
+func normalizePlatform(ctx context.Context, c *dagger.Client, pb PlatformBuild, epoch time.Time, workDir string) (*Image, error) {
 	opts := dagger.ContainerAsTarballOpts{ForcedCompression: dagger.ImageLayerCompressionGzip}
 	rawPath := filepath.Join(workDir, "raw.tar")
 	basePath := filepath.Join(workDir, "base.tar")
+	from := c.Container()
+	if pb.Platform != NativePlatform {
+		from = c.Container(dagger.ContainerOpts{Platform: dagger.Platform(pb.Platform)})
+	}
 	var g errgroup.Group
 	g.Go(func() error {
-		if _, err := b.Runtime.AsTarball(opts).Export(ctx, rawPath); err != nil {
+		if _, err := pb.Runtime.AsTarball(opts).Export(ctx, rawPath); err != nil {
 			return fmt.Errorf("build: %s", failureDetail(err))
 		}
 		return nil
 	})
 	g.Go(func() error {
-		if _, err := c.Container().From(b.Options.RuntimeBase).AsTarball(opts).Export(ctx, basePath); err != nil {
-			return fmt.Errorf("exporting runtime base: %w", err)
+		if _, err := from.From(pb.RuntimeBase).AsTarball(opts).Export(ctx, basePath); err != nil {
+			return fmt.Errorf("exporting %s runtime base: %w", pb.Platform, err)
 		}
 		return nil
 	})
@@ -66,7 +161,10 @@ func Normalize(ctx context.Context, c *dagger.Client, b *Build, workDir string) 
 	if err != nil {
 		return nil, err
 	}
-	norm, err := repro.Normalize(raw, b.Options.Epoch, repro.Base(base), repro.Remove(repro.DefaultNoise...))
+	if err := checkPlatform(base, pb); err != nil {
+		return nil, err
+	}
+	norm, err := repro.Normalize(raw, epoch, repro.Base(base), repro.Remove(repro.DefaultNoise...))
 	if err != nil {
 		return nil, fmt.Errorf("normalizing image: %w", err)
 	}
@@ -83,7 +181,21 @@ func Normalize(ctx context.Context, c *dagger.Client, b *Build, workDir string) 
 	if err != nil {
 		return nil, err
 	}
-	return &Image{Image: img, Digest: d.String(), Tarball: out, Raw: raw}, nil
+	return &Image{Image: img, Digest: d.String(), Tarball: out, Raw: raw, Platform: pb.Platform}, nil
+}
+
+// checkPlatform fails when a base is not an image of pb's platform (a
+// single-platform base given for another one).
+func checkPlatform(base v1.Image, pb PlatformBuild) error {
+	cf, err := base.ConfigFile()
+	if err != nil {
+		return fmt.Errorf("reading %s runtime base: %w", pb.Platform, err)
+	}
+	if got := cf.OS + "/" + cf.Architecture; got != pb.Platform {
+		return fmt.Errorf("build: %w: runtime base %s is a %s image, not %s: give an image index that has %s, or --platform-base %s=REPO@sha256:…",
+			ErrInvalidBase, pb.RuntimeBase, got, pb.Platform, pb.Platform, pb.Platform)
+	}
+	return nil
 }
 
 // BuildReport is what the build flow says about the image it made: its

@@ -182,19 +182,26 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 		Findings:        recordFindings(r.Tests.Findings),
 		Runtime:         runtimeRecord(b, img),
 		Inputs:          in,
+		Platforms:       platformRecords(b, img, r.Gates),
 	}
 	t2 := time.Now()
 	po := o.Registry.Publish
 	// The runtime base's layers are mounted from its repository when it is
 	// in the registry published to: a new repository gets them for free.
-	po.MountFrom = append(append([]string(nil), po.MountFrom...), b.Options.RuntimeBase)
+	po.MountFrom = append([]string(nil), po.MountFrom...)
+	for _, p := range b.Platforms {
+		po.MountFrom = append(po.MountFrom, p.RuntimeBase)
+	}
+	if len(b.Platforms) == 0 {
+		po.MountFrom = append(po.MountFrom, b.Options.RuntimeBase)
+	}
 	var attached time.Duration
 	po.BeforeTags = func(ctx context.Context) error {
 		t := time.Now()
 		defer func() { attached = time.Since(t) }()
 		return att.push(ctx)
 	}
-	res, err := publish.Publish(ctx, t, img.Image, v, rec, po)
+	res, err := publish.Publish(ctx, t, img.Artifact(), v, rec, po)
 	r.Gates = append(r.Gates, gate("publish", time.Since(t2)-attached, err))
 	if err != nil {
 		return r, fmt.Errorf("release: publish: %w", err)

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"dagger.io/dagger"
@@ -50,32 +52,75 @@ func Scan(bomJSON []byte, db, failOn string) (*scan.Report, error) {
 }
 
 // scanGate is the release's "scan" gate: the SBOM always (it is attached
-// after publishing), the scan when an advisory database is given.
+// after publishing), the scan when an advisory database is given. A
+// multi-platform image gets both per platform; bom, artifact and report
+// are the native platform's.
 type scanGate struct {
 	bom      []byte
 	artifact *sbom.Artifact
 	report   *scan.Report
 	gate     publish.Gate
+	// platforms are every platform's SBOM and scan, the native one first.
+	platforms []platformBOM
+}
+
+// platformBOM is one platform image's SBOM and scan.
+type platformBOM struct {
+	platform string
+	img      *Image
+	bom      []byte
+	artifact *sbom.Artifact
+	report   *scan.Report
 }
 
 func runScanGate(b *Build, img *Image, o ReleaseOptions) *scanGate {
 	t0 := time.Now()
 	s := &scanGate{}
+	multi := len(img.Variants) > 1
+	var summaries []string
 	err := func() error {
-		var err error
-		if s.bom, err = SBOM(b, img, o.Registry.Repo); err != nil {
-			return err
+		for _, pi := range img.PlatformImages() {
+			p := platformBOM{platform: pi.Platform, img: pi}
+			var err error
+			if p.bom, err = SBOM(b, pi, o.Registry.Repo); err != nil {
+				return err
+			}
+			// The legacy .sbom tag names the image the SBOM describes: the
+			// platform's manifest for a multi-platform release.
+			d := img.Digest
+			if multi {
+				d = pi.Digest
+			}
+			if p.artifact, err = sbom.NewArtifact(d, p.bom); err != nil {
+				return err
+			}
+			s.platforms = append(s.platforms, p)
 		}
-		if s.artifact, err = sbom.NewArtifact(img.Digest, s.bom); err != nil {
-			return err
-		}
+		s.bom, s.artifact = s.platforms[0].bom, s.platforms[0].artifact
 		if o.AdvisoryDB == "" {
 			return nil
 		}
-		if s.report, err = Scan(s.bom, o.AdvisoryDB, o.FailOn); err != nil {
-			return err
+		var failed error
+		for i := range s.platforms {
+			p := &s.platforms[i]
+			var err error
+			if p.report, err = Scan(p.bom, o.AdvisoryDB, o.FailOn); err != nil {
+				return err
+			}
+			sum := p.report.Summary()
+			if multi {
+				sum = p.platform + ": " + sum
+			}
+			summaries = append(summaries, sum)
+			if err := p.report.Err(); err != nil && failed == nil {
+				failed = err
+				if multi {
+					failed = fmt.Errorf("%s: %w", p.platform, err)
+				}
+			}
 		}
-		return s.report.Err()
+		s.report = s.platforms[0].report
+		return failed
 	}()
 	s.gate = gate("scan", time.Since(t0), err)
 	switch {
@@ -83,7 +128,7 @@ func runScanGate(b *Build, img *Image, o ReleaseOptions) *scanGate {
 		s.gate.Skipped = true
 		s.gate.Detail = "skipped: no advisory database given (SBOM generated)"
 	case err == nil:
-		s.gate.Detail = s.report.Summary()
+		s.gate.Detail = strings.Join(summaries, "; ")
 	}
 	return s
 }
@@ -100,6 +145,19 @@ func (s *scanGate) summary() *publish.ScanSummary {
 	}
 	for _, f := range r.Findings {
 		sum.Findings = append(sum.Findings, fmt.Sprintf("%s %s %s %s", f.ID, f.Package, f.Installed, f.Severity))
+	}
+	// Another platform's findings are recorded when they differ from the
+	// native platform's (its Debian packages are other builds).
+	for _, p := range s.platforms[min(1, len(s.platforms)):] {
+		if p.report == nil {
+			continue
+		}
+		for _, f := range p.report.Findings {
+			line := fmt.Sprintf("%s %s %s %s", f.ID, f.Package, f.Installed, f.Severity)
+			if !slices.Contains(sum.Findings, line) {
+				sum.Findings = append(sum.Findings, p.platform+": "+line)
+			}
+		}
 	}
 	return sum
 }

@@ -67,7 +67,7 @@ func runTests(ctx context.Context, c *dagger.Client, b *Build, image imageFunc) 
 // testJobs are the test stage's jobs; the checks job writes its findings
 // to *findings.
 func testJobs(c *dagger.Client, b *Build, findings *[]checks.Finding) []job {
-	return []job{
+	jobs := []job{
 		{"unit", false, func(ctx context.Context, _ *Image) (string, error) { return npmScript(ctx, b, "test") }},
 		{"lint", false, func(ctx context.Context, _ *Image) (string, error) { return npmScript(ctx, b, "lint") }},
 		{"smoke", true, func(ctx context.Context, img *Image) (string, error) { return smokeJob(ctx, c, b, img) }},
@@ -77,6 +77,16 @@ func testJobs(c *dagger.Client, b *Build, findings *[]checks.Finding) []job {
 			return "", err
 		}},
 	}
+	// This machine runs only the native platform's images: the others'
+	// smoke tests are reported as not run, never as passed.
+	for _, p := range b.Platforms {
+		if p.Platform == NativePlatform {
+			continue
+		}
+		reason := "not run (no " + p.Platform + " runner)"
+		jobs = append(jobs, job{"smoke " + p.Platform, false, func(context.Context, *Image) (string, error) { return reason, nil }})
+	}
+	return jobs
 }
 
 // TestJobNames are the test stage's jobs, in report order.
@@ -145,12 +155,44 @@ func smokeJob(ctx context.Context, c *dagger.Client, b *Build, img *Image) (stri
 // image, with the findings the app's checks.AcceptFile accepts. It returns
 // the findings that do not block (warnings, accepted, stale acceptances)
 // and an error naming every failed rule.
+//
+// A multi-platform image is checked platform by platform; findings are
+// reported once, errors name the platform.
 func Checks(b *Build, img *Image) ([]checks.Finding, error) {
+	var findings []checks.Finding
+	seen := map[string]bool{}
+	for _, pi := range img.PlatformImages() {
+		fs, err := checkPlatformImage(b, pi)
+		for _, f := range fs {
+			if k := fmt.Sprintf("%+v", f); !seen[k] {
+				seen[k] = true
+				findings = append(findings, f)
+			}
+		}
+		if err != nil && len(img.Variants) > 1 {
+			err = fmt.Errorf("%s: %w", pi.Platform, err)
+		}
+		if err != nil {
+			return findings, err
+		}
+	}
+	return findings, nil
+}
+
+// checkPlatformImage runs the checks on one platform's image, against the
+// digest of the base that platform was built on.
+func checkPlatformImage(b *Build, img *Image) ([]checks.Finding, error) {
 	dev := b.Deps.DevOnlyPaths()
+	baseDigest := b.Labels[LabelBaseDigest]
+	for _, p := range b.Platforms {
+		if p.Platform == img.Platform && p.Platform != NativePlatform {
+			baseDigest, _ = checkPinned(p.Platform, p.RuntimeBase, true)
+		}
+	}
 	results, err := checks.Run(img.Image, checks.Options{
 		AppDir:          AppDir,
 		DevDependencies: dev,
-		BaseDigest:      b.Labels[LabelBaseDigest],
+		BaseDigest:      baseDigest,
 		Version:         b.Options.Version,
 		Accept:          b.Accept,
 	})

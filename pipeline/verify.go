@@ -95,7 +95,17 @@ func verify(ctx context.Context, c *dagger.Client, o BuildOptions, workDir strin
 	}
 	r := &VerifyReport{First: a.Digest, Second: b.Digest, Equal: a.Digest == b.Digest}
 	if !r.Equal {
-		diff, err := repro.Diff(a.Image, b.Image)
+		// The first platform whose images differ (the index differs only
+		// through them).
+		x, y := a.PlatformImages(), b.PlatformImages()
+		da, db := x[0], y[0]
+		for i := range min(len(x), len(y)) {
+			if x[i].Digest != y[i].Digest {
+				da, db = x[i], y[i]
+				break
+			}
+		}
+		diff, err := repro.Diff(da.Image, db.Image)
 		if err != nil {
 			return nil, fmt.Errorf("verify: diffing images: %w", err)
 		}

@@ -120,7 +120,24 @@ func VerifyRelease(ctx context.Context, reg Registry, image string, pubPEM []byt
 	if !slicesContainsPrefix(kinds, "sbom") {
 		sbomErr = errors.New("no SBOM attached (no CycloneDX or SPDX referrer, no .sbom tag)")
 	}
-	add("sbom", sbomErr, strings.Join(filterPrefix(kinds, "sbom"), ", "))
+	sbomOK := strings.Join(filterPrefix(kinds, "sbom"), ", ")
+	if rec != nil && len(rec.Platforms) > 0 {
+		// A multi-platform release: each platform image has its own SBOMs.
+		sbomErr, sbomOK = nil, ""
+		for _, p := range rec.Platforms {
+			pa, err := attest.List(ctx, repo, p.Digest, ropts...)
+			if err != nil {
+				return nil, err
+			}
+			pk := filterPrefix(pa.Kinds(), "sbom")
+			if len(pk) == 0 && sbomErr == nil {
+				sbomErr = fmt.Errorf("no SBOM attached to the %s image %s", p.Platform, p.Digest)
+			}
+			sbomOK += fmt.Sprintf("%s: %s; ", p.Platform, strings.Join(pk, ", "))
+		}
+		sbomOK = strings.TrimSuffix(sbomOK, "; ")
+	}
+	add("sbom", sbomErr, sbomOK)
 
 	add("gates", gatesPassed(rec, prov), "every gate passed")
 	return c, nil

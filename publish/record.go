@@ -92,8 +92,23 @@ type Record struct {
 	// re-release with the same key may reuse this record's gate results
 	// instead of running them again. nil in records made before it existed.
 	Inputs *Inputs `json:"inputs,omitempty"`
+	// Platforms are the images of a multi-platform release (Digest is then
+	// their image index), one per platform; nil for one platform.
+	Platforms []PlatformImage `json:"platforms,omitempty"`
 	// Created is when the record was made (not the image's creation time).
 	Created time.Time `json:"created"`
+}
+
+// PlatformImage is one platform's image of a multi-platform release.
+type PlatformImage struct {
+	// Platform is e.g. "linux/arm64".
+	Platform string `json:"platform"`
+	// Digest is the platform image's manifest digest.
+	Digest string `json:"digest"`
+	// RuntimeBase is the base it was built on (repo@sha256:…).
+	RuntimeBase string `json:"runtimeBase"`
+	// Smoke is "passed", "skipped" or "not run (no <platform> runner)".
+	Smoke string `json:"smoke"`
 }
 
 // Finding is one non-blocking finding of the image checks (package

@@ -1,0 +1,290 @@
+package pipeline_test
+
+import (
+	"archive/tar"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"dagger/immutable/attest"
+	"dagger/immutable/internal/testenv"
+	"dagger/immutable/pipeline"
+	"dagger/immutable/sign"
+)
+
+// goldenMulti is the multiPlatform part of fixtures/golden.json.
+type goldenMulti struct {
+	Version         string `json:"version"`
+	Revision        string `json:"revision"`
+	SourceDateEpoch int64  `json:"sourceDateEpoch"`
+	MultiPlatform   struct {
+		Platforms []string          `json:"platforms"`
+		Digests   map[string]string `json:"digests"`
+	} `json:"multiPlatform"`
+}
+
+func readGoldenMulti(t *testing.T) goldenMulti {
+	t.Helper()
+	var g goldenMulti
+	b, err := os.ReadFile(testenv.Path("fixtures", "golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.MultiPlatform.Platforms) < 2 {
+		t.Fatalf("fixtures/golden.json has no multiPlatform digests: run `go run ./ci bases update`")
+	}
+	return g
+}
+
+// multiOptions are a fixture's golden inputs for every platform.
+func multiOptions(t *testing.T, fixture string, g goldenMulti) pipeline.BuildOptions {
+	c := testenv.Client(t)
+	o := options(c, testenv.Path("fixtures", fixture), g.Version)
+	o.Revision, o.Epoch = g.Revision, time.Unix(g.SourceDateEpoch, 0).UTC()
+	o.Platforms = g.MultiPlatform.Platforms
+	if fixture != "app" {
+		o.Smoke = pipeline.SmokeOptions{}
+	}
+	return o
+}
+
+// TestMultiPlatformGolden: the sample app (pure JS) and an app with a
+// prebuilt platform-specific optional dependency build as a two-platform
+// image index. Two independent builds give the same index digest, and it
+// is the committed golden. Each platform image is its own base plus app
+// layers; the pure-JS app's app layers are the same blobs on both
+// platforms, the other app's dependency layer holds each platform's own
+// prebuilt package and nothing of the other's.
+func TestMultiPlatformGolden(t *testing.T) {
+	c := testenv.Client(t)
+	g := readGoldenMulti(t)
+	for _, fx := range []string{"app", "multiarch"} {
+		t.Run(fx, func(t *testing.T) {
+			o := multiOptions(t, fx, g)
+			report, err := pipeline.Verify(ctx(t), c, o, t.TempDir(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			report.Format(&out)
+			t.Log(out.String())
+			if !report.Equal {
+				t.Fatalf("multi-platform builds differ:\n%s", out.String())
+			}
+			if want := g.MultiPlatform.Digests[fx]; report.First != want {
+				t.Errorf("index digest = %s, want golden %s (fixtures/golden.json)", report.First, want)
+			}
+
+			b, img, err := pipeline.BuildImage(ctx(t), c, o, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if img.Digest != report.First || len(img.Variants) != 2 {
+				t.Fatalf("BuildImage = %s with %d platform images, want %s with 2", img.Digest, len(img.Variants), report.First)
+			}
+			amd, arm := img.Variants[0], img.Variants[1]
+			for i, want := range []string{"amd64", "arm64"} {
+				cf, err := img.Variants[i].Image.ConfigFile()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cf.Architecture != want || cf.OS != "linux" {
+					t.Errorf("platform image %d is %s/%s, want linux/%s", i, cf.OS, cf.Architecture, want)
+				}
+			}
+			baseLayers := func(ref string) []v1.Hash {
+				r, err := name.ParseReference(ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				bi, err := remote.Image(r)
+				if err != nil {
+					t.Fatalf("base %s: %v", ref, err)
+				}
+				return layerDigests(t, bi)
+			}
+			al, rl := layerDigests(t, amd.Image), layerDigests(t, arm.Image)
+			ab, rb := baseLayers(b.Platforms[0].RuntimeBase), baseLayers(b.Platforms[1].RuntimeBase)
+			if !slices.Equal(al[:len(ab)], ab) || !slices.Equal(rl[:len(rb)], rb) {
+				t.Fatalf("platform images do not start with their bases' layers:\namd64 %v\nbase  %v\narm64 %v\nbase  %v", al, ab, rl, rb)
+			}
+			if slices.Equal(ab, rb) {
+				t.Fatal("amd64 and arm64 bases have the same layers")
+			}
+			appA, appR := al[len(ab):], rl[len(rb):]
+			if len(appA) != len(appR) || len(appA) < 2 {
+				t.Fatalf("app layers: amd64 %d, arm64 %d", len(appA), len(appR))
+			}
+			if fx == "app" {
+				if !slices.Equal(appA, appR) {
+					t.Errorf("pure-JS app layers differ between platforms:\namd64 %v\narm64 %v", appA, appR)
+				}
+				return
+			}
+			// The dependency layer (first after the base) differs; the app
+			// files layer is shared.
+			if appA[0] == appR[0] {
+				t.Errorf("dependency layer is the same on both platforms (%s): the prebuilt binding was not chosen per platform", appA[0])
+			}
+			if !slices.Equal(appA[1:], appR[1:]) {
+				t.Errorf("app file layers differ between platforms:\namd64 %v\narm64 %v", appA[1:], appR[1:])
+			}
+			const x64, a64 = "app/node_modules/@node-rs/crc32-linux-x64-gnu/", "app/node_modules/@node-rs/crc32-linux-arm64-gnu/"
+			for _, tc := range []struct {
+				img       v1.Image
+				layer     int
+				has, hasn string
+			}{{amd.Image, len(ab), x64, a64}, {arm.Image, len(rb), a64, x64}} {
+				files := layerFiles(t, tc.img, tc.layer)
+				if !hasPrefix(files, tc.has) || hasPrefix(files, tc.hasn) || hasPrefix(files, "app/node_modules/@node-rs/crc32-linux-arm64-musl/") {
+					t.Errorf("dependency layer: want %s and not %s nor musl; has %d files", tc.has, tc.hasn, len(files))
+				}
+			}
+		})
+	}
+}
+
+// TestMultiPlatformRelease releases the platform-specific fixture for both
+// platforms: tags name the index, the arm64 smoke test is reported as not
+// run (never passed), each platform image has its SBOM referrers and the
+// index its provenance, the same release again is a no-op, and an app
+// with a compiled addon is refused before building, naming the package.
+func TestMultiPlatformRelease(t *testing.T) {
+	c := testenv.Client(t)
+	g := readGoldenMulti(t)
+	repo := fmt.Sprintf("%s/e2e-multi-%d", testenv.Registry(t), time.Now().UnixNano())
+	o := multiOptions(t, "multiarch", g)
+	o.Version = "2.0.0"
+	const pw = "multi-platform"
+	priv, pub, err := sign.GenerateKeyPair([]byte(pw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro := pipeline.ReleaseOptions{Build: o, Registry: pipeline.Registry{Repo: repo}, WorkDir: t.TempDir(), SigningKey: priv, SigningPassword: []byte(pw)}
+	r, err := pipeline.Release(ctx(t), c, ro)
+	var out strings.Builder
+	if r != nil {
+		r.Format(&out)
+	}
+	t.Log(out.String())
+	if err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	tags := testenv.Tags(t, repo)
+	if tags["v2.0.0"] != r.Digest || tags["latest"] != r.Digest {
+		t.Fatalf("tags %v, want v2.0.0 and latest at the index %s", tags, r.Digest)
+	}
+	ref, _ := name.NewDigest(repo + "@" + r.Digest)
+	idx, err := remote.Index(ref)
+	if err != nil {
+		t.Fatalf("the release is not an image index: %v", err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Manifests) != 2 || im.Manifests[1].Platform.Architecture != "arm64" {
+		t.Fatalf("index lists %+v, want amd64 and arm64", im.Manifests)
+	}
+	if !strings.Contains(out.String(), "smoke linux/arm64") || !strings.Contains(out.String(), "not run (no linux/arm64 runner)") {
+		t.Errorf("report does not say the arm64 smoke test was not run:\n%s", out.String())
+	}
+	rec := r.Result.Record
+	if len(rec.Platforms) != 2 || rec.Platforms[0].Smoke != "passed" || rec.Platforms[1].Smoke != "not run (no linux/arm64 runner)" {
+		t.Errorf("record platforms = %+v, want amd64 passed and arm64 not run", rec.Platforms)
+	}
+	for _, m := range im.Manifests {
+		a, err := attest.List(ctx(t), ref.Context(), m.Digest.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a.Of(attest.ArtifactCycloneDX)) != 1 || len(a.Of(attest.ArtifactSPDX)) != 1 {
+			t.Errorf("%s image %s has referrers %v, want one CycloneDX and one SPDX SBOM", m.Platform.Architecture, m.Digest, a.Kinds())
+		}
+	}
+	a, err := attest.List(ctx(t), ref.Context(), r.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Of(attest.ArtifactProvenance)) != 1 {
+		t.Errorf("index has referrers %v, want the provenance", a.Kinds())
+	}
+
+	chk, err := pipeline.VerifyRelease(ctx(t), pipeline.Registry{}, repo+":v2.0.0", pub)
+	if err != nil || chk.Err() != nil || chk.Digest != r.Digest {
+		var b strings.Builder
+		if chk != nil {
+			chk.Format(&b)
+		}
+		t.Errorf("VerifyRelease of the index: %v\n%s", err, b.String())
+	}
+
+	ro.WorkDir = t.TempDir()
+	again, err := pipeline.Release(ctx(t), c, ro)
+	if err != nil || !again.Result.AlreadyReleased || again.Digest != r.Digest {
+		t.Errorf("same release again: err %v, report %+v; want already released as %s", err, again, r.Digest)
+	}
+
+	native := options(c, testenv.Path("fixtures", "native-addon"), "1.0.0")
+	native.Platforms = g.MultiPlatform.Platforms
+	_, err = pipeline.Release(ctx(t), c, pipeline.ReleaseOptions{Build: native, Registry: pipeline.Registry{Repo: repo + "-native"}, WorkDir: t.TempDir()})
+	if !errors.Is(err, pipeline.ErrNativeCrossBuild) || !strings.Contains(err.Error(), "native-addon") || !strings.Contains(err.Error(), "nothing was published") {
+		t.Errorf("multi-platform release of a compiled addon: err = %v, want ErrNativeCrossBuild naming the package, nothing published", err)
+	}
+}
+
+func layerDigests(t *testing.T, img v1.Image) []v1.Hash {
+	t.Helper()
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []v1.Hash
+	for _, l := range m.Layers {
+		out = append(out, l.Digest)
+	}
+	return out
+}
+
+// layerFiles lists the names in img's i-th layer.
+func layerFiles(t *testing.T, img v1.Image, i int) []string {
+	t.Helper()
+	ls, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := ls[i].Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var names []string
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return names
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, strings.TrimPrefix(h.Name, "./"))
+	}
+}
+
+func hasPrefix(names []string, prefix string) bool {
+	return slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, prefix) })
+}

@@ -1,0 +1,215 @@
+package pipeline
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"dagger.io/dagger"
+
+	"dagger/immutable/fixtures"
+	"dagger/immutable/lockfile"
+	"dagger/immutable/publish"
+)
+
+// NativePlatform is the platform the builder runs on, the one the tests and
+// the smoke test run on, and the default (only) platform of a release.
+const NativePlatform = "linux/amd64"
+
+// SupportedPlatforms are the platforms a release can publish, in the order
+// an image index lists them.
+var SupportedPlatforms = []string{"linux/amd64", "linux/arm64"}
+
+// npmCPU maps a platform's architecture to npm's cpu name.
+var npmCPU = map[string]string{"amd64": "x64", "arm64": "arm64"}
+
+//go:embed platformscan.js
+var platformScanScript string
+
+// PlatformBuild is one platform's runtime image of a build.
+type PlatformBuild struct {
+	// Platform is e.g. "linux/arm64".
+	Platform string
+	// RuntimeBase is the platform's runtime base reference.
+	RuntimeBase string
+	// Runtime is the platform's runtime image as Dagger built it: the base
+	// plus the dependency and app layers. No command runs in it, so an
+	// image for another architecture needs no emulation.
+	Runtime *dagger.Container
+}
+
+// parsePlatforms checks a --platforms list: supported platforms, each once,
+// the native one included (it is where the tests run). It returns them in
+// SupportedPlatforms order; empty means the native platform alone.
+func parsePlatforms(ps []string) ([]string, error) {
+	if len(ps) == 0 {
+		return []string{NativePlatform}, nil
+	}
+	seen := map[string]bool{}
+	for _, p := range ps {
+		p = strings.TrimSpace(p)
+		if !slices.Contains(SupportedPlatforms, p) {
+			return nil, fmt.Errorf("build: --platforms %q: want a comma-separated list of %s", p, strings.Join(SupportedPlatforms, ", "))
+		}
+		seen[p] = true
+	}
+	if !seen[NativePlatform] {
+		return nil, fmt.Errorf("build: --platforms %s: include %s, the platform the tests and the smoke test run on", strings.Join(ps, ","), NativePlatform)
+	}
+	var out []string
+	for _, p := range SupportedPlatforms {
+		if seen[p] {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// platformBase is the runtime base of a platform other than the native one:
+// the one --platform-base names, else the project's locked base for it when
+// the native base is the project's, else the native base reference itself
+// (an image index; Dagger picks the platform's image from it).
+func platformBase(o BuildOptions, platform string, defaultRuntime bool) (string, error) {
+	if ref := o.PlatformBases[platform]; ref != "" {
+		return ref, nil
+	}
+	if !defaultRuntime {
+		return o.RuntimeBase, nil
+	}
+	ref, err := fixtures.BasesLock().RuntimeRefInFor(DefaultBaseRegistry, platform)
+	if err != nil {
+		return "", fmt.Errorf("build: %w: no %s runtime base: %w (run `go run ./ci bases update`, or pass --platform-base %s=REPO@sha256:…)", ErrInvalidBase, platform, err, platform)
+	}
+	return ref, nil
+}
+
+// platformScan is what platformscan.js found in a production install.
+type platformScan struct {
+	Native   []string `json:"native"`
+	Specific []string `json:"specific"`
+}
+
+// scanPlatformDeps runs platformscan.js on the production install.
+func scanPlatformDeps(ctx context.Context, install *dagger.Container) (*platformScan, error) {
+	out, err := install.
+		WithNewFile("/tmp/immutable-platformscan.js", platformScanScript).
+		WithExec([]string{"node", "/tmp/immutable-platformscan.js", "/src/node_modules"}).
+		Stdout(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("build: looking for platform-specific dependencies: %s", failureDetail(err))
+	}
+	var s platformScan
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		return nil, fmt.Errorf("build: looking for platform-specific dependencies: %w", err)
+	}
+	return &s, nil
+}
+
+// platformDeps returns the production node_modules of each platform after
+// the native one. A tree with no platform-specific package is the same on
+// every platform: the native install serves all of them (the same layer).
+// One with prebuilt per-platform packages is installed again for each
+// platform with npm's --cpu/--os/--libc, install scripts off (they would
+// run for the build host). Compiled addons cannot be built for another
+// architecture here: they are refused, naming the packages.
+func platformDeps(ctx context.Context, o BuildOptions, kind lockfile.Kind, builder, install *dagger.Container, native *dagger.Directory, platforms []string) (map[string]*dagger.Directory, error) {
+	out := map[string]*dagger.Directory{}
+	if len(platforms) < 2 {
+		return out, nil
+	}
+	s, err := scanPlatformDeps(ctx, install)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.Native) > 0 {
+		return nil, fmt.Errorf("build: %w: %s compile native code for the build host (%s); they cannot be built for %s here: release %s alone (drop --platforms)",
+			ErrNativeCrossBuild, strings.Join(s.Native, ", "), NativePlatform, strings.Join(platforms[1:], ", "), NativePlatform)
+	}
+	for _, p := range platforms[1:] {
+		if len(s.Specific) == 0 {
+			out[p] = native
+			continue
+		}
+		if kind != lockfile.NPM {
+			return nil, fmt.Errorf("build: %w: platform-specific packages (%s) are installed per platform with npm only; this is a %s project: release %s alone",
+				ErrNativeCrossBuild, strings.Join(s.Specific, ", "), kind, NativePlatform)
+		}
+		arch := strings.TrimPrefix(p, "linux/")
+		args := []string{"sh", "-c", "npm ci --omit=dev --no-audit --no-fund --ignore-scripts --os=linux --cpu=" + npmCPU[arch] + " --libc=glibc && mkdir -p node_modules"}
+		ctr := npmExec(builder, o, args)
+		out[p] = withoutBuildResidue(ctr, "/src/node_modules").Directory("/src/node_modules")
+	}
+	return out, nil
+}
+
+// platformRecords are the release record's platform images of a
+// multi-platform image (nil for one platform), with what the smoke test
+// said for each.
+func platformRecords(b *Build, img *Image, gates []publish.Gate) []publish.PlatformImage {
+	if len(img.Variants) < 2 {
+		return nil
+	}
+	smoke := map[string]string{}
+	for _, g := range gates {
+		p, ok := strings.CutPrefix(g.Name, "smoke")
+		if !ok {
+			continue
+		}
+		p = strings.TrimSpace(p)
+		if p == "" {
+			p = NativePlatform
+		}
+		switch {
+		case !g.Passed:
+			smoke[p] = "failed"
+		case g.Skipped || strings.HasPrefix(g.Detail, "skipped") || strings.HasPrefix(g.Detail, "not run"):
+			smoke[p] = strings.TrimPrefix(g.Detail, "skipped: ")
+		default:
+			smoke[p] = "passed"
+		}
+	}
+	var out []publish.PlatformImage
+	for i, v := range img.Variants {
+		rec := publish.PlatformImage{Platform: v.Platform, Digest: v.Digest, Smoke: smoke[v.Platform]}
+		if i < len(b.Platforms) {
+			rec.RuntimeBase = b.Platforms[i].RuntimeBase
+		}
+		out = append(out, rec)
+	}
+	return out
+}
+
+// PlatformFlags reads the --platforms and --platform-base arguments of
+// both doors into o: platforms are comma-separated or repeated
+// ("linux/amd64,linux/arm64"); bases are PLATFORM=REF, one per platform.
+func PlatformFlags(o *BuildOptions, platforms, bases []string) error {
+	o.Platforms = nil
+	for _, p := range platforms {
+		for _, q := range strings.Split(p, ",") {
+			if q = strings.TrimSpace(q); q != "" {
+				o.Platforms = append(o.Platforms, q)
+			}
+		}
+	}
+	if len(bases) == 0 {
+		return nil
+	}
+	o.PlatformBases = map[string]string{}
+	for _, b := range bases {
+		p, ref, ok := strings.Cut(b, "=")
+		if !ok || p == "" || ref == "" {
+			return fmt.Errorf("--platform-base %q: want PLATFORM=REPO@sha256:…, e.g. linux/arm64=registry.example.com/node-runtime@sha256:…", b)
+		}
+		if p == NativePlatform {
+			return fmt.Errorf("--platform-base %s: the %s base is --runtime-base", b, NativePlatform)
+		}
+		if _, dup := o.PlatformBases[p]; dup {
+			return fmt.Errorf("--platform-base: %s given twice", p)
+		}
+		o.PlatformBases[p] = ref
+	}
+	return nil
+}
