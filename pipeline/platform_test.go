@@ -1,0 +1,71 @@
+package pipeline
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"dagger/immutable/publish"
+)
+
+func TestParsePlatforms(t *testing.T) {
+	for _, tc := range []struct {
+		in      []string
+		want    []string
+		wantErr string
+	}{
+		{nil, []string{"linux/amd64"}, ""},
+		{[]string{"linux/arm64", "linux/amd64"}, []string{"linux/amd64", "linux/arm64"}, ""},
+		{[]string{"linux/amd64", "linux/amd64"}, []string{"linux/amd64"}, ""},
+		{[]string{"linux/arm64"}, nil, "include linux/amd64"},
+		{[]string{"linux/amd64", "linux/s390x"}, nil, "want a comma-separated list of linux/amd64, linux/arm64"},
+	} {
+		got, err := parsePlatforms(tc.in)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("parsePlatforms(%v) = %v, %v; want error %q", tc.in, got, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("parsePlatforms(%v) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestPlatformFlags(t *testing.T) {
+	var o BuildOptions
+	if err := PlatformFlags(&o, []string{"linux/amd64, linux/arm64"}, []string{"linux/arm64=reg.example/rt@sha256:" + strings.Repeat("a", 64)}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(o.Platforms, []string{"linux/amd64", "linux/arm64"}) || o.PlatformBases["linux/arm64"] == "" {
+		t.Errorf("PlatformFlags gave %v, %v", o.Platforms, o.PlatformBases)
+	}
+	for _, bad := range [][]string{{"linux/arm64"}, {"linux/amd64=x@sha256:1"}, {"linux/arm64=a", "linux/arm64=b"}} {
+		if err := PlatformFlags(&o, nil, bad); err == nil {
+			t.Errorf("PlatformFlags(--platform-base %v) accepted", bad)
+		}
+	}
+}
+
+// TestPlatformRecords: the record says what the smoke test did on each
+// platform, and a platform nothing ran on is "not run", never "passed".
+func TestPlatformRecords(t *testing.T) {
+	b := &Build{Platforms: []PlatformBuild{{Platform: "linux/amd64", RuntimeBase: "r/a@sha256:1"}, {Platform: "linux/arm64", RuntimeBase: "r/b@sha256:2"}}}
+	img := &Image{Variants: []*Image{{Platform: "linux/amd64", Digest: "sha256:a"}, {Platform: "linux/arm64", Digest: "sha256:b"}}}
+	gates := []publish.Gate{
+		{Name: "smoke", Passed: true, Detail: ""},
+		{Name: "smoke linux/arm64", Passed: true, Skipped: true, Detail: "skipped: not run (no linux/arm64 runner)"},
+	}
+	got := platformRecords(b, img, gates)
+	want := []publish.PlatformImage{
+		{Platform: "linux/amd64", Digest: "sha256:a", RuntimeBase: "r/a@sha256:1", Smoke: "passed"},
+		{Platform: "linux/arm64", Digest: "sha256:b", RuntimeBase: "r/b@sha256:2", Smoke: "not run (no linux/arm64 runner)"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("platformRecords = %+v\nwant %+v", got, want)
+	}
+	if platformRecords(b, &Image{}, gates) != nil {
+		t.Error("a single-platform image has platform records")
+	}
+}
