@@ -1,7 +1,6 @@
 package bases
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha512"
 	"encoding/base64"
@@ -9,33 +8,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
+	"dagger/immutable/internal/command"
 	"dagger/immutable/provision/debs"
 )
 
 // Downloads go through the machine's ordinary clients — apt-get for .debs,
 // npm for npm packages — so they use whatever mirrors and registry the host
 // is configured for, and are verified against the lock's hashes before use.
-
-// run runs a command, returning its stdout; stderr is included in errors.
-func run(ctx context.Context, dir string, name string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if len(msg) > 2000 {
-			msg = msg[len(msg)-2000:]
-		}
-		return nil, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, msg)
-	}
-	return stdout.Bytes(), nil
-}
 
 // resolveDeb asks apt for the candidate version of a package and its .deb's
 // sha256 (used when relocking): the host's apt for the lock's own
@@ -154,7 +136,7 @@ func writeMirrorDir(ctx context.Context, o Options, l *Lock, arch string, list [
 
 // resolveNPM asks the npm registry (through npm) for a version's integrity.
 func resolveNPM(ctx context.Context, name, version string) (NPMPackage, error) {
-	out, err := run(ctx, "", "npm", "view", name+"@"+version, "dist", "version", "--json")
+	out, err := command.Output(ctx, "", "npm", "view", name+"@"+version, "dist", "version", "--json")
 	if err != nil {
 		return NPMPackage{}, fmt.Errorf("resolve npm %s@%s: %w", name, version, err)
 	}
@@ -206,7 +188,7 @@ func fetchNPM(ctx context.Context, cacheDir string, p NPMPackage, log io.Writer)
 	}
 	defer os.RemoveAll(tmp)
 	fmt.Fprintf(log, "    npm pack %s\n", p.Spec())
-	if _, err := run(ctx, tmp, "npm", "pack", p.Spec(), "--ignore-scripts", "--silent", "--pack-destination", tmp); err != nil {
+	if _, err := command.Output(ctx, tmp, "npm", "pack", p.Spec(), "--ignore-scripts", "--silent", "--pack-destination", tmp); err != nil {
 		return nil, fmt.Errorf("download npm %s: %w", p.Spec(), err)
 	}
 	files, _ := filepath.Glob(filepath.Join(tmp, "*.tgz"))

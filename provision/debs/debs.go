@@ -12,12 +12,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"dagger/immutable/internal/command"
 )
 
 // Deb pins one Debian binary package.
@@ -105,13 +106,13 @@ func (f Fetcher) Fetch(ctx context.Context, d Deb) (string, error) {
 // package lists once when the first try fails.
 func AptDownload(ctx context.Context, dir string, d Deb, log io.Writer) error {
 	fmt.Fprintf(log, "    apt-get download %s=%s\n", d.Name, d.Version)
-	if _, err := run(ctx, dir, "apt-get", "download", d.Name+"="+d.Version); err == nil {
+	if _, err := command.Output(ctx, dir, "apt-get", "download", d.Name+"="+d.Version); err == nil {
 		return nil
 	}
 	if err := Update(ctx, log); err != nil {
 		return err
 	}
-	_, err := run(ctx, dir, "apt-get", "download", d.Name+"="+d.Version)
+	_, err := command.Output(ctx, dir, "apt-get", "download", d.Name+"="+d.Version)
 	return err
 }
 
@@ -128,7 +129,7 @@ func Update(ctx context.Context, log io.Writer) error {
 		return nil
 	}
 	fmt.Fprintln(log, "    apt-get update")
-	if _, err := run(ctx, "", "apt-get", "update"); err != nil {
+	if _, err := command.Output(ctx, "", "apt-get", "update"); err != nil {
 		return err
 	}
 	updateOnce.done = true
@@ -138,7 +139,7 @@ func Update(ctx context.Context, log io.Writer) error {
 // Show returns the control fields of the candidate version of each name
 // (`apt-cache show --no-all-versions`), keyed by package name.
 func Show(ctx context.Context, names ...string) (map[string]map[string]string, error) {
-	out, err := run(ctx, "", "apt-cache", append([]string{"show", "--no-all-versions"}, names...)...)
+	out, err := command.Output(ctx, "", "apt-cache", append([]string{"show", "--no-all-versions"}, names...)...)
 	if err != nil {
 		return nil, fmt.Errorf("%w (run apt-get update?)", err)
 	}
@@ -209,22 +210,6 @@ func FileSHA256(path string) (string, error) {
 	return h.Hex, nil
 }
 
-// run runs a command, returning its stdout; stderr's tail is in errors.
-func run(ctx context.Context, dir, name string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if len(msg) > 2000 {
-			msg = msg[len(msg)-2000:]
-		}
-		return nil, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, msg)
-	}
-	return stdout.Bytes(), nil
-}
-
 // Apt is apt-get and apt-cache for one Debian architecture other than the
 // host's, with the host's sources and keyrings but state of its own under
 // Dir (package lists, archives, an empty dpkg status): the host's dpkg
@@ -287,7 +272,7 @@ func (a Apt) Update(ctx context.Context, log io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(log, "    apt-get update (%s, state in %s)\n", a.Arch, a.Dir)
-	if _, err := run(ctx, "", "apt-get", append(a.options(), "update")...); err != nil {
+	if _, err := command.Output(ctx, "", "apt-get", append(a.options(), "update")...); err != nil {
 		return err
 	}
 	if aptUpdated.dirs == nil {
@@ -302,7 +287,7 @@ func (a Apt) Show(ctx context.Context, names ...string) (map[string]map[string]s
 	if err := a.prepare(); err != nil {
 		return nil, err
 	}
-	out, err := run(ctx, "", "apt-cache", append(a.options(), append([]string{"show", "--no-all-versions"}, names...)...)...)
+	out, err := command.Output(ctx, "", "apt-cache", append(a.options(), append([]string{"show", "--no-all-versions"}, names...)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("%w (apt for %s: run Update first?)", err, a.Arch)
 	}
@@ -317,12 +302,12 @@ func (a Apt) Download(ctx context.Context, dir string, d Deb, log io.Writer) err
 	}
 	fmt.Fprintf(log, "    apt-get download %s=%s (%s)\n", d.Name, d.Version, a.Arch)
 	args := append(a.options(), "download", d.Name+"="+d.Version)
-	if _, err := run(ctx, dir, "apt-get", args...); err == nil {
+	if _, err := command.Output(ctx, dir, "apt-get", args...); err == nil {
 		return nil
 	}
 	if err := a.Update(ctx, log); err != nil {
 		return err
 	}
-	_, err := run(ctx, dir, "apt-get", args...)
+	_, err := command.Output(ctx, dir, "apt-get", args...)
 	return err
 }
