@@ -3,7 +3,6 @@ package bases
 import (
 	"archive/tar"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -15,6 +14,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"dagger/immutable/internal/untar"
 )
 
 // refNameAnnotation names an image inside an OCI image layout.
@@ -87,7 +88,7 @@ func Load(ctx context.Context, file, registry string, l *Lock) (*Lock, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	if err := untar(file, dir); err != nil {
+	if err := untarFile(file, dir); err != nil {
 		return nil, fmt.Errorf("bases: %s: %w", file, err)
 	}
 	p, err := layout.FromPath(dir)
@@ -184,44 +185,13 @@ func tarDir(dir, file string) error {
 	return nil
 }
 
-// untar extracts the regular files of a tar into dir, refusing names that
-// leave it.
-func untar(file, dir string) error {
+// untarFile extracts the regular files of the tar at file into dir,
+// refusing names that leave it.
+func untarFile(file, dir string) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if h.Typeflag != tar.TypeReg {
-			continue
-		}
-		name := filepath.Clean(h.Name)
-		if filepath.IsAbs(name) || strings.HasPrefix(name, "..") {
-			return fmt.Errorf("unsafe name %q", h.Name)
-		}
-		dst := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		out, err := os.Create(dst)
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(out, tr)
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-	}
+	return untar.Extract(f, dir, untar.RegularOnly())
 }

@@ -1,15 +1,12 @@
 package sdkimage
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
@@ -17,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"dagger/immutable/internal/untar"
 	"dagger/immutable/provision/debs"
 )
 
@@ -146,7 +144,7 @@ func extractDeb(ctx context.Context, debPath, root string) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("dpkg-deb %s: %w", debPath, err)
 	}
-	exErr := extractTar(stdout, root)
+	exErr := untar.Extract(stdout, root, untar.WithName(debName))
 	_, _ = io.Copy(io.Discard, stdout)
 	if err := cmd.Wait(); err != nil {
 		return fmt.Errorf("dpkg-deb %s: %w: %s", debPath, err, stderr.String())
@@ -157,76 +155,14 @@ func extractDeb(ctx context.Context, debPath, root string) error {
 	return nil
 }
 
-func extractTar(r io.Reader, root string) error {
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		rel := mergedUsr(strings.TrimPrefix(path.Clean(strings.TrimPrefix(h.Name, "./")), "/"))
-		if rel == "." || rel == "" || skipDebPath(rel) || strings.HasPrefix(rel, "..") {
-			continue
-		}
-		dst := filepath.Join(root, rel)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		mode := os.FileMode(h.Mode).Perm() | modeBits(h.Mode)
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(dst, 0o755); err != nil {
-				return err
-			}
-			if err := os.Chmod(dst, mode); err != nil {
-				return err
-			}
-		case tar.TypeReg:
-			_ = os.Remove(dst)
-			f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-			if err != nil {
-				return err
-			}
-			if _, err := io.Copy(f, tr); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
-				return err
-			}
-			if err := os.Chmod(dst, mode); err != nil {
-				return err
-			}
-		case tar.TypeSymlink:
-			_ = os.Remove(dst)
-			if err := os.Symlink(h.Linkname, dst); err != nil {
-				return err
-			}
-		case tar.TypeLink:
-			target := filepath.Join(root, mergedUsr(strings.TrimPrefix(path.Clean(strings.TrimPrefix(h.Linkname, "./")), "/")))
-			_ = os.Remove(dst)
-			if err := os.Link(target, dst); err != nil {
-				return err
-			}
-		}
+// debName maps a name in a .deb's data to its path under the root (merged
+// /usr), or "" for paths the image leaves out.
+func debName(name string) string {
+	rel := mergedUsr(strings.TrimPrefix(path.Clean(strings.TrimPrefix(name, "./")), "/"))
+	if skipDebPath(rel) {
+		return ""
 	}
-}
-
-func modeBits(m int64) os.FileMode {
-	var out os.FileMode
-	if m&04000 != 0 {
-		out |= os.ModeSetuid
-	}
-	if m&02000 != 0 {
-		out |= os.ModeSetgid
-	}
-	if m&01000 != 0 {
-		out |= os.ModeSticky
-	}
-	return out
+	return rel
 }
 
 // sha256Hex is a small helper for tests and content checks.
