@@ -495,19 +495,9 @@ func (m *Immutable) VerifySignature(
 	// +default="text"
 	format string,
 ) (string, error) {
-	pub, err := key.Contents(ctx)
-	if err != nil {
-		return "", err
-	}
-	reg, err := m.registryFor(ctx, ref)
-	if err != nil {
-		return "", err
-	}
-	v, err := pipeline.VerifySignature(ctx, reg, ref, []byte(pub))
-	if err != nil {
-		return "", err
-	}
-	return output(v, format)
+	return m.verifyWith(ctx, ref, key, format, func(ctx context.Context, reg pipeline.Registry, pub []byte) (pipeline.Report, error) {
+		return pipeline.VerifySignature(ctx, reg, ref, pub)
+	})
 }
 
 // VerifyRelease is the check before a deploy: is the image ref points at
@@ -528,19 +518,9 @@ func (m *Immutable) VerifyRelease(
 	// +default="text"
 	format string,
 ) (string, error) {
-	pub, err := key.Contents(ctx)
-	if err != nil {
-		return "", err
-	}
-	reg, err := m.registryFor(ctx, ref)
-	if err != nil {
-		return "", err
-	}
-	c, err := pipeline.VerifyRelease(ctx, reg, ref, []byte(pub))
-	if err != nil {
-		return "", err
-	}
-	return output(c, format)
+	return m.verifyWith(ctx, ref, key, format, func(ctx context.Context, reg pipeline.Registry, pub []byte) (pipeline.Report, error) {
+		return pipeline.VerifyRelease(ctx, reg, ref, pub)
+	})
 }
 
 // Releases lists the versions published to the registry (see

@@ -69,6 +69,26 @@ func (m *Immutable) registryFor(ctx context.Context, ref string) (pipeline.Regis
 	return m.registry(ctx, r.Context().Name())
 }
 
+// verifyWith reads the public key PEM from key and reaches the registry of
+// ref (see registryFor), then renders in format what verify reports for
+// them. It is the body of VerifySignature and VerifyRelease.
+func (m *Immutable) verifyWith(ctx context.Context, ref string, key *dagger.File, format string,
+	verify func(ctx context.Context, reg pipeline.Registry, pub []byte) (pipeline.Report, error)) (string, error) {
+	pub, err := key.Contents(ctx)
+	if err != nil {
+		return "", err
+	}
+	reg, err := m.registryFor(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	r, err := verify(ctx, reg, []byte(pub))
+	if err != nil {
+		return "", err
+	}
+	return output(r, format)
+}
+
 // secretKey reads a PEM key and its optional password from secrets (nil
 // key gives nil). Their values are never logged.
 func secretKey(ctx context.Context, key, password *dagger.Secret) (pem, pw []byte, err error) {
