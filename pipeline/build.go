@@ -237,7 +237,11 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	prodDeps := withoutBuildResidue(prodInstall, "/src/node_modules").
 		Directory("/src/node_modules").
 		WithTimestamps(epoch)
-	otherDeps, err := platformDeps(ctx, o, app.PackageManager.Kind, builder, prodInstall, prodDeps, o.Platforms)
+	var ownAddon string
+	if _, ok := files[addonFile]; ok {
+		ownAddon = app.Name
+	}
+	otherDeps, err := platformDeps(ctx, o, app.PackageManager.Kind, ownAddon, builder, prodInstall, prodDeps, o.Platforms)
 	if err != nil {
 		return nil, err
 	}
@@ -381,7 +385,7 @@ func checkPinned(role, ref string, allowUnpinned bool) (string, error) {
 }
 
 // manifestFiles are the files the build reads before it starts.
-var manifestFiles = append([]string{"package.json", "package-lock.json", ".dockerignore", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock", checks.AcceptFile}, pmConfigFiles...)
+var manifestFiles = append([]string{"package.json", "package-lock.json", ".dockerignore", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock", checks.AcceptFile, addonFile}, pmConfigFiles...)
 
 // readManifests reads the manifestFiles present in src and reports whether
 // src has an .npmrc (which it does not read).

@@ -26,6 +26,10 @@ var SupportedPlatforms = []string{"linux/amd64", "linux/arm64"}
 // npmCPU maps a platform's architecture to npm's cpu name.
 var npmCPU = map[string]string{"amd64": "x64", "arm64": "arm64"}
 
+// addonFile is node-gyp's build file: a source that has one compiles an
+// addon for the build host.
+const addonFile = "binding.gyp"
+
 //go:embed platformscan.js
 var platformScanScript string
 
@@ -115,7 +119,10 @@ func scanPlatformDeps(ctx context.Context, install *dagger.Container) (*platform
 // platform with npm's --cpu/--os/--libc, install scripts off (they would
 // run for the build host). Compiled addons cannot be built for another
 // architecture here: they are refused, naming the packages.
-func platformDeps(ctx context.Context, o BuildOptions, kind lockfile.Kind, builder, install *dagger.Container, native *dagger.Directory, platforms []string) (map[string]*dagger.Directory, error) {
+//
+// ownAddon names the app when its own source has a binding.gyp (an addon
+// its build compiles): refused the same way.
+func platformDeps(ctx context.Context, o BuildOptions, kind lockfile.Kind, ownAddon string, builder, install *dagger.Container, native *dagger.Directory, platforms []string) (map[string]*dagger.Directory, error) {
 	out := map[string]*dagger.Directory{}
 	if len(platforms) < 2 {
 		return out, nil
@@ -124,8 +131,11 @@ func platformDeps(ctx context.Context, o BuildOptions, kind lockfile.Kind, build
 	if err != nil {
 		return nil, err
 	}
+	if ownAddon != "" {
+		s.Native = append([]string{ownAddon + " (its own " + addonFile + ")"}, s.Native...)
+	}
 	if len(s.Native) > 0 {
-		return nil, fmt.Errorf("build: %w: %s compile native code for the build host (%s); they cannot be built for %s here: release %s alone (drop --platforms)",
+		return nil, fmt.Errorf("build: %w: %s: compiled addons are built for the build host (%s) and cannot be built for %s here: release %s alone (drop --platforms)",
 			ErrNativeCrossBuild, strings.Join(s.Native, ", "), NativePlatform, strings.Join(platforms[1:], ", "), NativePlatform)
 	}
 	for _, p := range platforms[1:] {

@@ -232,7 +232,7 @@ func (r *ReleaseReport) Format(w io.Writer) {
 		if strings.HasPrefix(g.Detail, "skipped") {
 			status = "skip"
 		}
-		fmt.Fprintf(w, "    %-13s %-4s %8s  %s\n", g.Name, status, g.Duration.Round(time.Millisecond), firstLine(g.Detail))
+		fmt.Fprintf(w, "    %-*s %-4s %8s  %s\n", nameWidth(r.Gates), g.Name, status, g.Duration.Round(time.Millisecond), firstLine(g.Detail))
 	}
 	if r.Tests != nil && r.Tests.Err() != nil {
 		r.Tests.Format(w)
@@ -263,7 +263,7 @@ func (r *ReleaseReport) Format(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  uploaded: %d bytes (%d blobs sent, %d already there, %d mounted)\n", res.BytesUploaded, res.BlobsUploaded, res.BlobsSkipped, res.BlobsMounted)
 	fmt.Fprintf(w, "  pinned:   %s\n", res.Ref)
-	if r.SBOMDigest != "" {
+	if r.SBOMDigest != "" && len(res.Record.Platforms) == 0 { // else per platform, below
 		tag, _ := sbom.Tag(res.Digest)
 		fmt.Fprintf(w, "  sbom:     %s:%s (%s)\n", r.Repo, tag, r.SBOMDigest)
 	}
@@ -275,6 +275,16 @@ func (r *ReleaseReport) Format(w io.Writer) {
 	fmt.Fprintf(w, "  deploy:   %s\n", publish.DeployCommand(path.Base(r.Repo), res.Ref))
 	fmt.Fprintf(w, "  by tag:   %s\n", publish.DeployCommand(path.Base(r.Repo), r.Repo+":"+res.VersionTag))
 	fmt.Fprintf(w, "  took:     %s\n", r.Wall.Round(time.Millisecond))
+}
+
+// nameWidth is the width of the gate name column: 13, or the longest name
+// ("smoke linux/arm64").
+func nameWidth(gates []publish.Gate) int {
+	w := 13
+	for _, g := range gates {
+		w = max(w, len(g.Name))
+	}
+	return w
 }
 
 func gate(name string, d time.Duration, err error) publish.Gate {
