@@ -119,6 +119,33 @@ func TestModuleReleaseMatchesCI(t *testing.T) {
 		t.Errorf("dagger call release of a version go run ./ci released changed the tags:\nbefore %v\nafter  %v", before, after)
 	}
 
+	t.Run("two platforms", func(t *testing.T) {
+		// A multi-platform release (an image index) gives one digest
+		// through both doors too.
+		args := []string{"--source", "fixtures/multiarch", "--platforms", "linux/amd64,linux/arm64"}
+		ci := exec.Command("go", append(append([]string{"run", "./ci", "release"}, args...),
+			"--version", "1.0.0", "--json", "--registry", cliRepo+"-multi")...)
+		ci.Dir = testenv.Root()
+		ci.Stderr = os.Stderr
+		ciOut, err := ci.Output()
+		if err != nil {
+			t.Fatalf("go run ./ci release --platforms: %v", err)
+		}
+		var viaCI struct{ Digest string }
+		if err := json.Unmarshal(ciOut, &viaCI); err != nil || viaCI.Digest == "" {
+			t.Fatalf("ci release output is not a report with a digest (%v):\n%s", err, ciOut)
+		}
+		out, err := daggerCLI(t, append(append([]string{"-m", ".", "call"}, args...),
+			"with-registry", "--address", modRepo+"-multi", "--service", "tcp://"+reg,
+			"release", "--version", "1.0.0", "digest")...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := strings.TrimSpace(out); d != viaCI.Digest {
+			t.Errorf("dagger call --platforms … release digest = %q, go run ./ci release --platforms digest %s", d, viaCI.Digest)
+		}
+	})
+
 	t.Run("consumer example", func(t *testing.T) {
 		out, err := daggerCLI(t, "-m", "examples/consumer", "call", "release", "--version", "1.0.0",
 			"--registry", fmt.Sprintf("%s/e2e-consumer-%d", reg, n), "--registry-service", "tcp://"+reg)
