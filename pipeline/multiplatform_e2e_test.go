@@ -238,6 +238,28 @@ func TestMultiPlatformRelease(t *testing.T) {
 		t.Errorf("same release again: err %v, report %+v; want already released as %s", err, again, r.Digest)
 	}
 
+	// A newer index, then a rollback: floating tags move back to the
+	// 2.0.0 index, and the history lists both releases.
+	changed := testenv.CopyFixture(t, "multiarch")
+	replaceIn(t, changed+"/server.js", "checksum-service listening", "checksum-service 2.1 listening")
+	o21 := multiOptions(t, "multiarch", g)
+	o21.Source, o21.Version = c.Host().Directory(changed), "2.1.0"
+	r21, err := pipeline.Release(ctx(t), c, pipeline.ReleaseOptions{Build: o21, Registry: pipeline.Registry{Repo: repo}, WorkDir: t.TempDir()})
+	if err != nil || r21.Digest == r.Digest {
+		t.Fatalf("release 2.1.0: %v (digest %s, 2.0.0's %s)", err, r21.Digest, r.Digest)
+	}
+	if _, err := pipeline.Rollback(ctx(t), pipeline.Registry{Repo: repo}, "2.0.0"); err != nil {
+		t.Fatalf("rollback to the 2.0.0 index: %v", err)
+	}
+	tags = testenv.Tags(t, repo)
+	if tags["latest"] != r.Digest || tags["v2"] != r.Digest || tags["v2.1.0"] != r21.Digest {
+		t.Errorf("after rollback: latest %s, v2 %s, v2.1.0 %s; want 2.0.0's index %s and 2.1.0 kept at %s", tags["latest"], tags["v2"], tags["v2.1.0"], r.Digest, r21.Digest)
+	}
+	h, err := pipeline.Releases(ctx(t), pipeline.Registry{Repo: repo})
+	if err != nil || len(h.Releases) != 2 || len(h.Rollbacks) != 1 {
+		t.Errorf("Releases after rollback: %v, %+v; want 2 releases and 1 rollback", err, h)
+	}
+
 	native := options(c, testenv.Path("fixtures", "native-addon"), "1.0.0")
 	native.Platforms = g.MultiPlatform.Platforms
 	_, err = pipeline.Release(ctx(t), c, pipeline.ReleaseOptions{Build: native, Registry: pipeline.Registry{Repo: repo + "-native"}, WorkDir: t.TempDir()})
