@@ -205,6 +205,9 @@ type BuildReport struct {
 	Labels     map[string]string `json:"labels"`
 	Node       string            `json:"node"`
 	Entrypoint string            `json:"entrypoint"`
+	// Platforms are a multi-platform build's images (Digest is their
+	// index); nil for one platform.
+	Platforms []publish.PlatformImage `json:"platforms,omitempty"`
 }
 
 // Report describes the image b made.
@@ -213,6 +216,7 @@ func (i *Image) Report(b *Build) *BuildReport {
 	if b.App != nil {
 		r.Entrypoint = b.App.Entrypoint
 	}
+	r.Platforms = platformRecords(b, i, nil)
 	return r
 }
 

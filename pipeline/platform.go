@@ -194,7 +194,8 @@ func platformRecords(b *Build, img *Image, gates []publish.Gate) []publish.Platf
 
 // PlatformFlags reads the --platforms and --platform-base arguments of
 // both doors into o: platforms are comma-separated or repeated
-// ("linux/amd64,linux/arm64"); bases are PLATFORM=REF, one per platform.
+// ("linux/amd64,linux/arm64"); bases are PLATFORM=REF, one per platform
+// (PLATFORM= with no reference keeps the default, for CI templates).
 func PlatformFlags(o *BuildOptions, platforms, bases []string) error {
 	o.Platforms = nil
 	for _, p := range platforms {
@@ -210,7 +211,10 @@ func PlatformFlags(o *BuildOptions, platforms, bases []string) error {
 	o.PlatformBases = map[string]string{}
 	for _, b := range bases {
 		p, ref, ok := strings.Cut(b, "=")
-		if !ok || p == "" || ref == "" {
+		if ok && p != "" && ref == "" {
+			continue // PLATFORM= (e.g. an unset CI variable): the default
+		}
+		if !ok || p == "" {
 			return fmt.Errorf("--platform-base %q: want PLATFORM=REPO@sha256:…, e.g. linux/arm64=registry.example.com/node-runtime@sha256:…", b)
 		}
 		if p == NativePlatform {

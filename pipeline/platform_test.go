@@ -41,7 +41,10 @@ func TestPlatformFlags(t *testing.T) {
 	if !reflect.DeepEqual(o.Platforms, []string{"linux/amd64", "linux/arm64"}) || o.PlatformBases["linux/arm64"] == "" {
 		t.Errorf("PlatformFlags gave %v, %v", o.Platforms, o.PlatformBases)
 	}
-	for _, bad := range [][]string{{"linux/arm64"}, {"linux/amd64=x@sha256:1"}, {"linux/arm64=a", "linux/arm64=b"}} {
+	if err := PlatformFlags(&o, nil, []string{"linux/arm64="}); err != nil || len(o.PlatformBases) != 0 {
+		t.Errorf("PlatformFlags(linux/arm64=) = %v, %v; want the default kept", err, o.PlatformBases)
+	}
+	for _, bad := range [][]string{{"linux/arm64"}, {"=x@sha256:1"}, {"linux/amd64=x@sha256:1"}, {"linux/arm64=a", "linux/arm64=b"}} {
 		if err := PlatformFlags(&o, nil, bad); err == nil {
 			t.Errorf("PlatformFlags(--platform-base %v) accepted", bad)
 		}
