@@ -108,7 +108,7 @@ type PlatformImage struct {
 	// RuntimeBase is the base it was built on (repo@sha256:…).
 	RuntimeBase string `json:"runtimeBase"`
 	// Smoke is "passed", "skipped" or "not run (no <platform> runner)".
-	Smoke string `json:"smoke"`
+	Smoke string `json:"smoke,omitempty"`
 }
 
 // Finding is one non-blocking finding of the image checks (package
