@@ -93,13 +93,13 @@ func New(
 	// +ignore=["**/node_modules", ".git", "npm-debug.log*"]
 	source *dagger.Directory,
 	// Runtime base image pinned by digest (repo@sha256:…). Default: the
-	// project's node-runtime, by the digest fixtures/bases.lock pins, in the
+	// project's node-runtime, by the digest baselock/bases.lock pins, in the
 	// local registry.
 	// +optional
 	runtimeBase string,
 	// Builder base image with node and npm, pinned by digest. Default: the
 	// project's node-builder that `go run ./ci up` provisioned for
-	// fixtures/bases.lock, resolved to its digest.
+	// baselock/bases.lock, resolved to its digest.
 	// +optional
 	builderBase string,
 	// Accept bases given by tag; the image is labelled unpinned.

@@ -1,5 +1,6 @@
 // Package baselock is the lock of the project's Node base images
-// (fixtures/bases.lock): every pinned input and the digests they build to.
+// (baselock/bases.lock, embedded: Default): every pinned input and the
+// digests they build to.
 // It is a leaf: the pipeline reads the default bases from it without
 // importing the provisioning code that builds them (provision/bases).
 package baselock
@@ -19,7 +20,7 @@ import (
 // LockSchema is the version of the lock file format written by this package.
 const LockSchema = 1
 
-// Lock is the content of fixtures/bases.lock: every pinned input of the two
+// Lock is the content of baselock/bases.lock: every pinned input of the two
 // base images and the digests they must build to. It is JSON with a stable
 // key order (struct field order; lists sorted), so a relock only shows real
 // changes in a diff.

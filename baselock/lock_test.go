@@ -125,9 +125,20 @@ func TestChangesPlatforms(t *testing.T) {
 	}
 }
 
+// TestDefault: the embedded lock is the committed file, as Load reads it.
+func TestDefault(t *testing.T) {
+	want, err := Load("bases.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Default(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Default() = %+v, want %+v (Load(%q))", got, want, "bases.lock")
+	}
+}
+
 // TestCommittedLock: the repository's lock parses and locks linux/arm64.
 func TestCommittedLock(t *testing.T) {
-	l, err := Load("../fixtures/bases.lock")
+	l, err := Load("bases.lock")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func cmdBases(ctx context.Context, args []string) error {
 	return fmt.Errorf("bases: unknown sub-command %q; %s", args[0], usage)
 }
 
-// lockPath is the repository's fixtures/bases.lock.
+// lockPath is the repository's baselock/bases.lock.
 func lockPath() (string, error) {
 	root, err := provision.RepoRoot()
 	if err != nil {
@@ -166,7 +166,7 @@ func basesSave(ctx context.Context, args []string) error {
 }
 
 // provisioned runs `up` (idempotent) and returns its config, the path of
-// fixtures/bases.lock and the lock.
+// baselock/bases.lock and the lock.
 func provisioned(ctx context.Context) (provision.Config, string, *bases.Lock, error) {
 	cfg := upConfig()
 	cfg.Log = os.Stderr

@@ -12,7 +12,7 @@ import (
 // basesUpStep is `up`'s last step: the pinned Node base images.
 var basesUpStep = provision.Step{
 	Name: "bases",
-	Doc:  "pinned Node runtime and builder images (fixtures/bases.lock)",
+	Doc:  "pinned Node runtime and builder images (baselock/bases.lock)",
 	Run:  basesStep,
 }
 

@@ -29,7 +29,7 @@ type buildFlags struct {
 
 func (f *buildFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.source, "source", "fixtures/app", "Node.js project directory (package.json at its root)")
-	fs.StringVar(&f.runtimeBase, "runtime-base", "", "runtime base image, pinned by digest (default: the project's node-runtime, by the digest fixtures/bases.lock pins)")
+	fs.StringVar(&f.runtimeBase, "runtime-base", "", "runtime base image, pinned by digest (default: the project's node-runtime, by the digest baselock/bases.lock pins)")
 	fs.StringVar(&f.builderBase, "builder-base", "", "builder base image with node and npm, pinned by digest (default: the project's node-builder that go run ./ci up provisioned, by digest)")
 	fs.BoolVar(&f.allowUnpinned, "allow-unpinned-base", false, "accept bases given by tag (the image is labelled unpinned)")
 	fs.StringVar(&f.version, "version", "", "version to build or release, semver (e.g. 1.4.0 or v1.4.0)")

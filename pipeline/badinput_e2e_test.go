@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
-	"dagger/immutable/fixtures"
+	"dagger/immutable/baselock"
 	"dagger/immutable/internal/testenv"
 	"dagger/immutable/nodeapp"
 	"dagger/immutable/pipeline"
@@ -50,7 +50,7 @@ func TestBadInputs(t *testing.T) {
 	c := testenv.Client(t)
 	reg := testenv.Registry(t)
 	run := time.Now().UnixNano()
-	rt := fixtures.DefaultRuntimeBase()
+	rt := baselock.Default().RuntimeRefIn(pipeline.DefaultBaseRegistry)
 	missingBase := rt[:strings.LastIndex(rt, "@")+1] + "sha256:" + strings.Repeat("0", 64)
 
 	// One repository already has 1.0.0 of the fixture.

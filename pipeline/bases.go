@@ -7,7 +7,7 @@ import (
 	"dagger.io/dagger"
 	"github.com/google/go-containerregistry/pkg/name"
 
-	"dagger/immutable/fixtures"
+	"dagger/immutable/baselock"
 )
 
 // DefaultBaseRegistry is the registry `go run ./ci up` pushes the project's
@@ -15,14 +15,14 @@ import (
 const DefaultBaseRegistry = "localhost:5000"
 
 // defaultBases fills in the bases left empty, the same way for every door:
-// the runtime is the project's node-runtime by the digest fixtures/bases.lock
+// the runtime is the project's node-runtime by the digest baselock/bases.lock
 // pins; the builder is the node-builder that `up` provisioned for this lock
 // (its "<node>-<inputs hash>" tag), resolved here to the digest it points
 // at. The builder may differ between machines when Debian's mirror moved on
 // (see provision/bases); a pure-JS app's digest does not depend on it, and
 // the release record names the one used.
 func defaultBases(ctx context.Context, c *dagger.Client, o *BuildOptions) error {
-	l := fixtures.BasesLock()
+	l := baselock.Default()
 	if o.RuntimeBase == "" {
 		o.RuntimeBase = l.RuntimeRefIn(DefaultBaseRegistry)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"dagger.io/dagger"
 
-	"dagger/immutable/fixtures"
+	"dagger/immutable/baselock"
 	"dagger/immutable/lockfile"
 	"dagger/immutable/publish"
 )
@@ -83,7 +83,7 @@ func platformBase(o BuildOptions, platform string, defaultRuntime bool) (string,
 	if !defaultRuntime {
 		return o.RuntimeBase, nil
 	}
-	ref, err := fixtures.BasesLock().RuntimeRefInFor(DefaultBaseRegistry, platform)
+	ref, err := baselock.Default().RuntimeRefInFor(DefaultBaseRegistry, platform)
 	if err != nil {
 		return "", fmt.Errorf("build: %w: no %s runtime base: %w (run `go run ./ci bases update`, or pass --platform-base %s=REPO@sha256:…)", ErrInvalidBase, platform, err, platform)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"dagger/immutable/fixtures"
+	"dagger/immutable/baselock"
 	"dagger/immutable/internal/testenv"
 	"dagger/immutable/pipeline"
 )
@@ -35,7 +35,7 @@ func TestVerifyGolden(t *testing.T) {
 	if err := json.Unmarshal(b, &g); err != nil {
 		t.Fatal(err)
 	}
-	if rt := fixtures.DefaultRuntimeBase(); g.RuntimeBase != rt {
+	if rt := baselock.Default().RuntimeRefIn(pipeline.DefaultBaseRegistry); g.RuntimeBase != rt {
 		t.Fatalf("fixtures/golden.json is for runtime base %s but bases.lock has %s: regenerate it with `go run ./ci bases update`", g.RuntimeBase, rt)
 	}
 	o := options(c, testenv.Path("fixtures", "app"), g.Version)

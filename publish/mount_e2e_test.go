@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
-	"dagger/immutable/fixtures"
+	"dagger/immutable/baselock"
 )
 
 // TestE2EMountFromBase publishes the project's runtime base plus one small
@@ -22,7 +22,7 @@ import (
 func TestE2EMountFromBase(t *testing.T) {
 	repo := e2eRepo(t)
 	reg, _, _ := strings.Cut(repo, "/")
-	baseRef := fixtures.BasesLock().RuntimeRefIn(reg)
+	baseRef := baselock.Default().RuntimeRefIn(reg)
 	ref, err := name.ParseReference(baseRef)
 	if err != nil {
 		t.Fatal(err)

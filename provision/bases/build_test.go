@@ -22,7 +22,7 @@ import (
 )
 
 // committedLock is the repository's lock.
-const committedLock = "../../fixtures/bases.lock"
+const committedLock = "../../" + DefaultLockPath
 
 // needBuildHost skips unless this host can build the images: root (for
 // mmdebstrap and chroot), apt-get and npm. Downloads are cached in
@@ -54,7 +54,7 @@ func (w testLog) Write(p []byte) (int, error) {
 // .deb download fails (the seam stands for the mirror) and the lock's
 // builder package set names versions no mirror has. The runtime must still
 // build bit for bit to the locked digest, from the project's own mirror
-// (fixtures/debs, and fixtures/debs/arm64 for the linux/arm64 runtime); the
+// (baselock/debs, and baselock/debs/arm64 for the linux/arm64 runtime); the
 // builder is rebuilt from current packages, which
 // Ensure says in one line, and tagged so the pipeline finds it. A second
 // Ensure reuses both. Then node, npm, g++ and a node-gyp addon run in

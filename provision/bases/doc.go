@@ -23,7 +23,7 @@
 // reproducible for a given mirror state; /etc/resolv.conf, /etc/hostname
 // (host leaks) and *-old backups are dropped.
 //
-// fixtures/bases.lock (see Lock) pins every input: node and npm versions and
+// baselock/bases.lock (see Lock) pins every input: node and npm versions and
 // integrity, each runtime .deb's version and sha256, the Debian suite, the
 // builder's mmdebstrap --include list and the package set it installed, the
 // SOURCE_DATE_EPOCH, and for each image its repository, manifest digest and

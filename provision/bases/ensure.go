@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"strings"
 	"time"
 
@@ -335,7 +336,7 @@ func (e *MismatchError) Error() string {
 	if len(e.Layers) > 0 {
 		what = strings.Join(e.Layers, "; ")
 	}
-	repo, mirror := e.Repository, "fixtures/debs"
+	repo, mirror := e.Repository, path.Join(path.Dir(DefaultLockPath), "debs")
 	if e.Platform != "" {
 		repo += " (" + e.Platform + ")"
 		mirror += "/" + strings.TrimPrefix(e.Platform, "linux/")

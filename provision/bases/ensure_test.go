@@ -136,7 +136,7 @@ func TestEnsureBuildsMissingPlatform(t *testing.T) {
 		}}
 	_, err := Ensure(ctx, o)
 	var me *MismatchError
-	if !errors.As(err, &me) || me.Platform != "linux/arm64" || !strings.Contains(err.Error(), "immutable/node-runtime (linux/arm64) built to") || !strings.Contains(err.Error(), "fixtures/debs/arm64") {
+	if !errors.As(err, &me) || me.Platform != "linux/arm64" || !strings.Contains(err.Error(), "immutable/node-runtime (linux/arm64) built to") || !strings.Contains(err.Error(), "baselock/debs/arm64") {
 		t.Fatalf("Ensure with a made-up arm64 digest: %v; want a MismatchError naming linux/arm64", err)
 	}
 	if downloads != 0 || !strings.Contains(log.String(), "building the linux/arm64 runtime") {

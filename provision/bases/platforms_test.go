@@ -23,7 +23,7 @@ import (
 
 // TestRuntimesFromLock rebuilds every locked runtime — linux/amd64 and each
 // of runtimePlatforms (linux/arm64) — from the committed lock and
-// fixtures/debs alone, the way a fresh machine does once Debian's mirror no
+// baselock/debs alone, the way a fresh machine does once Debian's mirror no
 // longer serves a locked version (every .deb download fails), and gets the
 // locked digests bit for bit. Node packages come from the download cache
 // (DefaultCacheDir), or the npm registry by integrity on a machine's first
@@ -95,7 +95,7 @@ func TestRuntimesFromLock(t *testing.T) {
 		t.Logf("%s runtime %s (%s)", p.Platform, p.Image.Digest, time.Since(start).Round(time.Millisecond))
 	}
 	if downloads != 0 {
-		t.Errorf("%d .deb downloads tried; the runtimes must come from fixtures/debs", downloads)
+		t.Errorf("%d .deb downloads tried; the runtimes must come from baselock/debs", downloads)
 	}
 }
 

@@ -817,14 +817,14 @@ type ImmutableOpts struct {
 	Source *Directory // immutable (../../../../main.go:90:2)
 	//
 	// Runtime base image pinned by digest (repo@sha256:…). Default: the
-	// project's node-runtime, by the digest fixtures/bases.lock pins, in the
+	// project's node-runtime, by the digest baselock/bases.lock pins, in the
 	// local registry.
 	//
 	RuntimeBase string // immutable (../../../../main.go:95:2)
 	//
 	// Builder base image with node and npm, pinned by digest. Default: the
 	// project's node-builder that `go run ./ci up` provisioned for
-	// fixtures/bases.lock, resolved to its digest.
+	// baselock/bases.lock, resolved to its digest.
 	//
 	BuilderBase string // immutable (../../../../main.go:100:2)
 	//
