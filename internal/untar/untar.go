@@ -50,9 +50,12 @@ func RegularOnly() Option {
 	return func(o *options) { o.regularOnly = true }
 }
 
-// Extract unpacks the tar read from r into dir, which must exist. Later
+// Extract unpacks the tar read from r into dir, created if missing. Later
 // entries replace earlier ones at the same path.
 func Extract(r io.Reader, dir string, opts ...Option) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	o := options{name: func(s string) string { return s }}
 	for _, opt := range opts {
 		opt(&o)

@@ -220,3 +220,19 @@ func TestExtract(t *testing.T) {
 		}
 	})
 }
+
+// TestExtractCreatesDir: a directory that does not exist yet (a fresh
+// machine's first rootfs) is created, as are an entry's parents.
+func TestExtractCreatesDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache", "rootfs")
+	err := Extract(tarOf(t, entry{name: "./etc/", typ: tar.TypeDir, mode: 0o755}, entry{name: "./usr/share/x", body: "x"}), dir)
+	if err != nil {
+		t.Fatalf("Extract into a missing directory = %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "usr", "share", "x")); err != nil || string(b) != "x" {
+		t.Errorf("usr/share/x = %q, %v", b, err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "etc")); err != nil || !fi.IsDir() {
+		t.Errorf("etc = %v, %v, want a directory", fi, err)
+	}
+}
