@@ -13,20 +13,24 @@ import (
 )
 
 // golden is fixtures/golden.json: the fixture's expected digest for the
-// pinned bases and the committed source.
+// pinned bases and the committed source, and the index digests of the
+// multi-platform fixtures.
 type golden struct {
 	Version         string `json:"version"`
 	Revision        string `json:"revision"`
 	SourceDateEpoch int64  `json:"sourceDateEpoch"`
 	RuntimeBase     string `json:"runtimeBase"`
 	Digest          string `json:"digest"`
+	MultiPlatform   struct {
+		Platforms []string          `json:"platforms"`
+		Digests   map[string]string `json:"digests"`
+	} `json:"multiPlatform"`
 }
 
-// TestVerifyGolden: two independent builds of the fixture (the second with
-// every step re-run) give the same digest, and it is the committed golden
-// digest: the same on every machine.
-func TestVerifyGolden(t *testing.T) {
-	c := testenv.Client(t)
+// readGolden reads fixtures/golden.json and checks it is for the locked
+// runtime base.
+func readGolden(t *testing.T) golden {
+	t.Helper()
 	var g golden
 	b, err := os.ReadFile(testenv.Path("fixtures", "golden.json"))
 	if err != nil {
@@ -38,8 +42,13 @@ func TestVerifyGolden(t *testing.T) {
 	if rt := baselock.Default().RuntimeRefIn(pipeline.DefaultBaseRegistry); g.RuntimeBase != rt {
 		t.Fatalf("fixtures/golden.json is for runtime base %s but bases.lock has %s: regenerate it with `go run ./ci bases update`", g.RuntimeBase, rt)
 	}
-	o := options(c, testenv.Path("fixtures", "app"), g.Version)
-	o.Revision = g.Revision
+	return g
+}
+
+// verifyGolden runs Verify on o and fails unless both builds give want.
+func verifyGolden(t *testing.T, o pipeline.BuildOptions, want string) {
+	t.Helper()
+	c := testenv.Client(t)
 	report, err := pipeline.Verify(ctx(t), c, o, t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -50,9 +59,20 @@ func TestVerifyGolden(t *testing.T) {
 	if !report.Equal {
 		t.Fatalf("builds differ:\n%s", out.String())
 	}
-	if report.First != g.Digest {
-		t.Errorf("digest = %s, want golden %s (fixtures/golden.json)", report.First, g.Digest)
+	if report.First != want {
+		t.Errorf("digest = %s, want golden %s (fixtures/golden.json)", report.First, want)
 	}
+}
+
+// TestVerifyGolden: two independent builds of the fixture (the second with
+// every step re-run) give the same digest, and it is the committed golden
+// digest: the same on every machine.
+func TestVerifyGolden(t *testing.T) {
+	c := testenv.Client(t)
+	g := readGolden(t)
+	o := options(c, testenv.Path("fixtures", "app"), g.Version)
+	o.Revision = g.Revision
+	verifyGolden(t, o, g.Digest)
 }
 
 // TestVerifyCatchesNondeterminism: install steps that write the time or

@@ -404,17 +404,27 @@ func Push(ctx context.Context, registry string, l *Lock, runtime, builder v1.Ima
 	return nil
 }
 
+// openLayout opens the OCI image layout at dir, creating it when missing.
+func openLayout(dir string) (layout.Path, error) {
+	p, err := layout.FromPath(dir)
+	if err == nil {
+		return p, nil
+	}
+	if _, serr := os.Stat(dir); serr == nil {
+		return "", fmt.Errorf("layout %s: %w", dir, err)
+	}
+	if p, err = layout.Write(dir, empty.Index); err != nil {
+		return "", fmt.Errorf("layout %s: %w", dir, err)
+	}
+	return p, nil
+}
+
 // writeLayout appends both images to an OCI image layout, annotated with
 // their "repository:version" name.
 func writeLayout(dir string, l *Lock, runtime, builder v1.Image) error {
-	p, err := layout.FromPath(dir)
+	p, err := openLayout(dir)
 	if err != nil {
-		if _, serr := os.Stat(dir); serr == nil {
-			return fmt.Errorf("layout %s: %w", dir, err)
-		}
-		if p, err = layout.Write(dir, empty.Index); err != nil {
-			return fmt.Errorf("layout %s: %w", dir, err)
-		}
+		return err
 	}
 	for _, x := range []struct {
 		repo string

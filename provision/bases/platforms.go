@@ -3,13 +3,11 @@ package bases
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
@@ -337,14 +335,9 @@ func writePlatformLayout(dir string, l *Lock, imgs []v1.Image) error {
 	if len(imgs) == 0 {
 		return nil
 	}
-	p, err := layout.FromPath(dir)
+	p, err := openLayout(dir)
 	if err != nil {
-		if _, serr := os.Stat(dir); serr == nil {
-			return fmt.Errorf("layout %s: %w", dir, err)
-		}
-		if p, err = layout.Write(dir, empty.Index); err != nil {
-			return fmt.Errorf("layout %s: %w", dir, err)
-		}
+		return err
 	}
 	for i, pl := range l.RuntimePlatforms {
 		ref := platformLayoutName(l, pl)
