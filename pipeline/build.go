@@ -238,7 +238,7 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 		Directory("/src/node_modules").
 		WithTimestamps(epoch)
 	var ownAddon string
-	if _, ok := files[addonFile]; ok {
+	if _, ok := files[gypFile]; ok {
 		ownAddon = app.Name
 	}
 	otherDeps, err := platformDeps(ctx, o, app.PackageManager.Kind, ownAddon, builder, prodInstall, prodDeps, o.Platforms)
@@ -385,7 +385,7 @@ func checkPinned(role, ref string, allowUnpinned bool) (string, error) {
 }
 
 // manifestFiles are the files the build reads before it starts.
-var manifestFiles = append([]string{"package.json", "package-lock.json", ".dockerignore", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock", checks.AcceptFile, addonFile}, pmConfigFiles...)
+var manifestFiles = append([]string{"package.json", "package-lock.json", ".dockerignore", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock", checks.AcceptFile, gypFile}, pmConfigFiles...)
 
 // readManifests reads the manifestFiles present in src and reports whether
 // src has an .npmrc (which it does not read).

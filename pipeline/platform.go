@@ -26,9 +26,11 @@ var SupportedPlatforms = []string{"linux/amd64", "linux/arm64"}
 // npmCPU maps a platform's architecture to npm's cpu name.
 var npmCPU = map[string]string{"amd64": "x64", "arm64": "arm64"}
 
-// addonFile is node-gyp's build file: a source that has one compiles an
-// addon for the build host.
-const addonFile = "binding.gyp"
+// gypFile is node-gyp's build file: an app source that has one compiles
+// an addon for the build host in its build script. (A dependency's is not
+// enough: sharp ships one it uses only without a prebuilt binding; what
+// counts there is the *.node files the install left.)
+const gypFile = "binding.gyp"
 
 //go:embed platformscan.js
 var platformScanScript string
@@ -92,8 +94,71 @@ func platformBase(o BuildOptions, platform string, defaultRuntime bool) (string,
 
 // platformScan is what platformscan.js found in a production install.
 type platformScan struct {
-	Native   []string `json:"native"`
+	// Addons are the compiled addons (*.node files).
+	Addons []addonFile `json:"addons"`
+	// Specific are the packages that declare os, cpu or libc.
 	Specific []string `json:"specific"`
+}
+
+// addonFile is one *.node file of a production install.
+type addonFile struct {
+	// Pkg is the package it is in, name@version.
+	Pkg string `json:"pkg"`
+	// Path is its path inside the package, e.g. build/Release/x.node.
+	Path string `json:"path"`
+	// Declares is true when that package declares its platform.
+	Declares bool `json:"declares"`
+}
+
+// nativeFor returns the packages whose addons cannot run on every one of
+// platforms, each with why. An addon in a package that declares its
+// platform is that platform's prebuilt binding (installed per platform). An
+// addon under prebuilds/<os>-<arch>/ (prebuildify, loaded by
+// node-gyp-build at run time) serves its platform when the package has
+// one for each platform. Any other addon was compiled or downloaded for
+// the build host.
+func (s *platformScan) nativeFor(platforms []string) []string {
+	type pkg struct {
+		host      []string
+		prebuilds map[string]bool
+	}
+	pkgs := map[string]*pkg{}
+	var order []string
+	for _, a := range s.Addons {
+		if a.Declares {
+			continue
+		}
+		p := pkgs[a.Pkg]
+		if p == nil {
+			p = &pkg{prebuilds: map[string]bool{}}
+			pkgs[a.Pkg] = p
+			order = append(order, a.Pkg)
+		}
+		dir, rest, ok := strings.Cut(a.Path, "prebuilds/")
+		if ok && (dir == "" || strings.HasSuffix(dir, "/")) && strings.Contains(rest, "/") {
+			p.prebuilds[strings.SplitN(rest, "/", 2)[0]] = true
+			continue
+		}
+		p.host = append(p.host, a.Path)
+	}
+	var out []string
+	for _, name := range order {
+		p := pkgs[name]
+		if len(p.host) > 0 {
+			out = append(out, fmt.Sprintf("%s (%s)", name, strings.Join(p.host, ", ")))
+			continue
+		}
+		var missing []string
+		for _, pl := range platforms {
+			if want := strings.ReplaceAll(pl, "linux/amd64", "linux/x64"); !p.prebuilds[strings.ReplaceAll(want, "/", "-")] {
+				missing = append(missing, pl)
+			}
+		}
+		if len(missing) > 0 {
+			out = append(out, fmt.Sprintf("%s (no prebuilds/ for %s)", name, strings.Join(missing, ", ")))
+		}
+	}
+	return out
 }
 
 // scanPlatformDeps runs platformscan.js on the production install.
@@ -118,7 +183,7 @@ func scanPlatformDeps(ctx context.Context, install *dagger.Container) (*platform
 // One with prebuilt per-platform packages is installed again for each
 // platform with npm's --cpu/--os/--libc, install scripts off (they would
 // run for the build host). Compiled addons cannot be built for another
-// architecture here: they are refused, naming the packages.
+// architecture here: they are refused, naming the packages (nativeFor).
 //
 // ownAddon names the app when its own source has a binding.gyp (an addon
 // its build compiles): refused the same way.
@@ -131,12 +196,13 @@ func platformDeps(ctx context.Context, o BuildOptions, kind lockfile.Kind, ownAd
 	if err != nil {
 		return nil, err
 	}
+	hostOnly := s.nativeFor(platforms)
 	if ownAddon != "" {
-		s.Native = append([]string{ownAddon + " (its own " + addonFile + ")"}, s.Native...)
+		hostOnly = append([]string{ownAddon + " (its own " + gypFile + ")"}, hostOnly...)
 	}
-	if len(s.Native) > 0 {
+	if len(hostOnly) > 0 {
 		return nil, fmt.Errorf("build: %w: %s: compiled addons are built for the build host (%s) and cannot be built for %s here: release %s alone (drop --platforms)",
-			ErrNativeCrossBuild, strings.Join(s.Native, ", "), NativePlatform, strings.Join(platforms[1:], ", "), NativePlatform)
+			ErrNativeCrossBuild, strings.Join(hostOnly, ", "), NativePlatform, strings.Join(platforms[1:], ", "), NativePlatform)
 	}
 	for _, p := range platforms[1:] {
 		if len(s.Specific) == 0 {

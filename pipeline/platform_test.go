@@ -72,3 +72,37 @@ func TestPlatformRecords(t *testing.T) {
 		t.Error("a single-platform image has platform records")
 	}
 }
+
+// TestNativeFor: which addons keep a multi-platform build from being made
+// on this host.
+func TestNativeFor(t *testing.T) {
+	both := []string{"linux/amd64", "linux/arm64"}
+	s := &platformScan{Addons: []addonFile{
+		// A prebuilt binding in a package that declares its platform.
+		{Pkg: "@node-rs/crc32-linux-x64-gnu@1.10.8", Path: "crc32.linux-x64-gnu.node", Declares: true},
+		// Compiled from source at install (node-gyp).
+		{Pkg: "bufferutil@4.0.9", Path: "build/Release/bufferutil.node"},
+		// prebuildify with both platforms: node-gyp-build picks at run time.
+		{Pkg: "utf-8-validate@6.0.5", Path: "prebuilds/linux-x64/utf-8-validate.node"},
+		{Pkg: "utf-8-validate@6.0.5", Path: "prebuilds/linux-arm64/utf-8-validate.node"},
+		// prebuildify with the host's only.
+		{Pkg: "only-x64@1.0.0", Path: "prebuilds/linux-x64/node.napi.node"},
+		// Downloaded for the host (node-pre-gyp).
+		{Pkg: "pregyp@2.0.0", Path: "lib/binding/napi-v3/pregyp.node"},
+	}}
+	got := s.nativeFor(both)
+	want := []string{
+		"bufferutil@4.0.9 (build/Release/bufferutil.node)",
+		"only-x64@1.0.0 (no prebuilds/ for linux/arm64)",
+		"pregyp@2.0.0 (lib/binding/napi-v3/pregyp.node)",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("nativeFor = %q\nwant %q", got, want)
+	}
+	// sharp ships src/binding.gyp but loads @img/sharp-<platform>: no
+	// addon of its own, nothing refused.
+	sharp := &platformScan{Addons: []addonFile{{Pkg: "@img/sharp-linux-x64@0.34.5", Path: "lib/sharp-linux-x64.node", Declares: true}}, Specific: []string{"@img/sharp-linux-x64@0.34.5"}}
+	if got := sharp.nativeFor(both); len(got) != 0 {
+		t.Errorf("nativeFor(sharp) = %q, want nothing", got)
+	}
+}

@@ -1,16 +1,17 @@
-// platformscan.js DIR: prints, as JSON, what a node_modules tree holds
-// that ties it to one platform: "native" packages that carry compiled
-// addons (*.node) or compile at install (binding.gyp) without declaring
-// the platform they are for, and "specific" packages that declare one
-// (os, cpu or libc in package.json: prebuilt binaries such as
-// @rollup/rollup-linux-x64-gnu or @esbuild/linux-x64). Symbolic links are
-// not followed.
+// platformscan.js DIR: prints, as JSON, the facts that tie a node_modules
+// tree to one platform: every compiled addon (*.node) with the package it
+// is in (name@version), its path inside that package, and whether that
+// package declares the platform it is for (os, cpu or libc in
+// package.json: prebuilt bindings such as @node-rs/crc32-linux-x64-gnu);
+// and every package that declares one. The pipeline decides what they mean
+// (pipeline/platform.go). Symbolic links are not followed.
 const fs = require("fs");
 const path = require("path");
 
 const root = process.argv[2];
-const pkgs = new Map(); // package dir -> package.json
-const hits = []; // [file, package dir]
+const declares = (p) => ["os", "cpu", "libc"].some((k) => p[k] !== undefined);
+const addons = [];
+const specific = new Set();
 
 function walk(dir, pkg) {
   let entries;
@@ -23,27 +24,19 @@ function walk(dir, pkg) {
     try {
       const p = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
       if (p && typeof p.name === "string" && p.name !== "") {
-        pkgs.set(dir, p);
-        pkg = dir;
+        pkg = { dir, id: p.name + "@" + p.version, declares: declares(p) };
+        if (pkg.declares) specific.add(pkg.id);
       }
     } catch {}
   }
   for (const e of entries) {
     const f = path.join(dir, e.name);
     if (e.isDirectory()) walk(f, pkg);
-    else if (e.isFile() && pkg && (e.name.endsWith(".node") || e.name === "binding.gyp")) hits.push([f, pkg]);
+    else if (e.isFile() && pkg && e.name.endsWith(".node")) {
+      addons.push({ pkg: pkg.id, path: path.relative(pkg.dir, f).split(path.sep).join("/"), declares: pkg.declares });
+    }
   }
 }
-walk(root, "");
-
-const declares = (p) => ["os", "cpu", "libc"].some((k) => p[k] !== undefined);
-const native = new Set();
-const specific = new Set();
-for (const [, dir] of hits) {
-  const p = pkgs.get(dir);
-  if (!declares(p)) native.add(p.name + "@" + p.version);
-}
-for (const p of pkgs.values()) {
-  if (declares(p)) specific.add(p.name + "@" + p.version);
-}
-console.log(JSON.stringify({ native: [...native].sort(), specific: [...specific].sort() }));
+walk(root, null);
+addons.sort((a, b) => (a.pkg + a.path < b.pkg + b.path ? -1 : 1));
+console.log(JSON.stringify({ addons, specific: [...specific].sort() }));
