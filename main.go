@@ -254,7 +254,9 @@ func (m *Immutable) WithRegistry(
 	return &r
 }
 
-// Build builds the app into a normalized, reproducible runtime image.
+// Build builds the app into a normalized, reproducible runtime image. With
+// several --platforms it returns the linux/amd64 image (release publishes
+// the index of all of them).
 func (m *Immutable) Build(
 	ctx context.Context,
 	// Version written to labels and APP_VERSION, e.g. 1.4.0.
