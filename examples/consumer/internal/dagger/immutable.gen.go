@@ -111,11 +111,13 @@ type ImmutableBuildOpts struct {
 	//
 	//
 	// Default: "0.0.0-dev"
-	Version string // immutable (../../../../main.go:247:2)
+	Version string // immutable (../../../../main.go:265:2)
 }
 
-// Build builds the app into a normalized, reproducible runtime image.
-func (r *Immutable) Build(opts ...ImmutableBuildOpts) *Container { // immutable (../../../../main.go:242:1)
+// Build builds the app into a normalized, reproducible runtime image. With
+// several --platforms it returns the linux/amd64 image (release publishes
+// the index of all of them).
+func (r *Immutable) Build(opts ...ImmutableBuildOpts) *Container { // immutable (../../../../main.go:260:1)
 	q := r.query.Select("build")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `version` optional argument
@@ -185,25 +187,25 @@ type ImmutableReleaseOpts struct {
 	// files (e.g. osv.dev's npm/all.zip unpacked). Default: the
 	// repository's fixtures/osv.
 	//
-	AdvisoryDb *Directory // immutable (../../../../main.go:327:2)
+	AdvisoryDb *Directory // immutable (../../../../main.go:345:2)
 	//
 	// Scan threshold: low, medium, high, critical, unknown (any finding)
 	// or none.
 	//
 	//
 	// Default: "high"
-	FailOn string // immutable (../../../../main.go:332:2)
+	FailOn string // immutable (../../../../main.go:350:2)
 	//
 	// Sign the published image with this private key (cosign.key from
 	// `cosign generate-key-pair`, or unencrypted PKCS#8/EC PEM), e.g.
 	// file:./cosign.key. Default: not signed.
 	//
-	SigningKey *Secret // immutable (../../../../main.go:337:2)
+	SigningKey *Secret // immutable (../../../../main.go:355:2)
 	//
 	// Password of the signing key (what cosign reads from
 	// COSIGN_PASSWORD), e.g. env:COSIGN_PASSWORD.
 	//
-	SigningPassword *Secret // immutable (../../../../main.go:341:2)
+	SigningPassword *Secret // immutable (../../../../main.go:359:2)
 }
 
 // Release builds the app, runs every gate (tests, lint, smoke test, image
@@ -211,7 +213,7 @@ type ImmutableReleaseOpts struct {
 // to the registry (see withRegistry) with semver tags: vX.Y.Z (immutable),
 // vX.Y, vX and latest (never moved backwards). Returns the release: its
 // digest and pinned reference, and the report as summary (text) and json.
-func (r *Immutable) Release(version string, opts ...ImmutableReleaseOpts) *ImmutableRelease { // immutable (../../../../main.go:318:1)
+func (r *Immutable) Release(version string, opts ...ImmutableReleaseOpts) *ImmutableRelease { // immutable (../../../../main.go:336:1)
 	q := r.query.Select("release")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `advisoryDb` optional argument
@@ -245,13 +247,13 @@ type ImmutableReleasesOpts struct {
 	//
 	//
 	// Default: "text"
-	Format string // immutable (../../../../main.go:539:2)
+	Format string // immutable (../../../../main.go:537:2)
 }
 
 // Releases lists the versions published to the registry (see
 // withRegistry; under its tag prefix), newest first, with digests, dates
 // and attachments, and where each floating tag points.
-func (r *Immutable) Releases(ctx context.Context, opts ...ImmutableReleasesOpts) (string, error) { // immutable (../../../../main.go:534:1)
+func (r *Immutable) Releases(ctx context.Context, opts ...ImmutableReleasesOpts) (string, error) { // immutable (../../../../main.go:532:1)
 	if r.releases != nil {
 		return *r.releases, nil
 	}
@@ -276,13 +278,13 @@ type ImmutableRollbackOpts struct {
 	//
 	//
 	// Default: "text"
-	Format string // immutable (../../../../main.go:563:2)
+	Format string // immutable (../../../../main.go:561:2)
 }
 
 // Rollback moves the floating tags that point at a newer release of the
 // version's line back to an earlier release, and records it. The version
 // must have been released.
-func (r *Immutable) Rollback(ctx context.Context, to string, opts ...ImmutableRollbackOpts) (string, error) { // immutable (../../../../main.go:556:1)
+func (r *Immutable) Rollback(ctx context.Context, to string, opts ...ImmutableRollbackOpts) (string, error) { // immutable (../../../../main.go:554:1)
 	if r.rollback != nil {
 		return *r.rollback, nil
 	}
@@ -308,13 +310,13 @@ type ImmutableSbomOpts struct {
 	//
 	//
 	// Default: "0.0.0-dev"
-	Version string // immutable (../../../../main.go:374:2)
+	Version string // immutable (../../../../main.go:392:2)
 }
 
 // Sbom builds the app and returns the image's CycloneDX (1.6) JSON SBOM:
 // the npm production dependencies from package-lock.json and the base
 // image's Debian packages. The same image gives the same bytes.
-func (r *Immutable) Sbom(opts ...ImmutableSbomOpts) *File { // immutable (../../../../main.go:369:1)
+func (r *Immutable) Sbom(opts ...ImmutableSbomOpts) *File { // immutable (../../../../main.go:387:1)
 	q := r.query.Select("sbom")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `version` optional argument
@@ -335,31 +337,31 @@ type ImmutableScanOpts struct {
 	//
 	//
 	// Default: "0.0.0-dev"
-	Version string // immutable (../../../../main.go:397:2)
+	Version string // immutable (../../../../main.go:415:2)
 	//
 	// OSV advisory database: a directory of OSV JSON files. Default: the
 	// repository's fixtures/osv.
 	//
-	AdvisoryDb *Directory // immutable (../../../../main.go:402:2)
+	AdvisoryDb *Directory // immutable (../../../../main.go:420:2)
 	//
 	// Threshold: low, medium, high, critical, unknown (any finding) or none.
 	//
 	//
 	// Default: "high"
-	FailOn string // immutable (../../../../main.go:406:2)
+	FailOn string // immutable (../../../../main.go:424:2)
 	//
 	// Output format: text or json.
 	//
 	//
 	// Default: "text"
-	Format string // immutable (../../../../main.go:410:2)
+	Format string // immutable (../../../../main.go:428:2)
 }
 
 // Scan builds the app, generates its SBOM and matches it against an
 // offline OSV advisory database. Returns the findings (ID, package,
 // installed and fixed versions, severity); fails when one is at or above
 // the threshold.
-func (r *Immutable) Scan(ctx context.Context, opts ...ImmutableScanOpts) (string, error) { // immutable (../../../../main.go:392:1)
+func (r *Immutable) Scan(ctx context.Context, opts ...ImmutableScanOpts) (string, error) { // immutable (../../../../main.go:410:1)
 	if r.scan != nil {
 		return *r.scan, nil
 	}
@@ -395,13 +397,13 @@ type ImmutableSignOpts struct {
 	// Password of the key (cosign's COSIGN_PASSWORD), e.g.
 	// env:COSIGN_PASSWORD.
 	//
-	KeyPassword *Secret // immutable (../../../../main.go:445:2)
+	KeyPassword *Secret // immutable (../../../../main.go:463:2)
 	//
 	// Output format: text or json.
 	//
 	//
 	// Default: "text"
-	Format string // immutable (../../../../main.go:449:2)
+	Format string // immutable (../../../../main.go:467:2)
 }
 
 // Sign signs a published image with a cosign-compatible signature (cosign's
@@ -409,7 +411,7 @@ type ImmutableSignOpts struct {
 // to existing signatures; no transparency log). `cosign verify --key
 // cosign.pub --insecure-ignore-tlog=true` accepts it. Returns the signed
 // digest and the signature image's digest.
-func (r *Immutable) Sign(ctx context.Context, ref string, key *Secret, opts ...ImmutableSignOpts) (string, error) { // immutable (../../../../main.go:433:1)
+func (r *Immutable) Sign(ctx context.Context, ref string, key *Secret, opts ...ImmutableSignOpts) (string, error) { // immutable (../../../../main.go:451:1)
 	assertNotNil("key", key)
 	if r.sign != nil {
 		return *r.sign, nil
@@ -441,19 +443,19 @@ type ImmutableTestOpts struct {
 	//
 	//
 	// Default: "0.0.0-dev"
-	Version string // immutable (../../../../main.go:269:2)
+	Version string // immutable (../../../../main.go:287:2)
 	//
 	// Output format: text or json.
 	//
 	//
 	// Default: "text"
-	Format string // immutable (../../../../main.go:273:2)
+	Format string // immutable (../../../../main.go:291:2)
 }
 
 // Test builds the app, then runs unit tests, lint, a smoke test of the image
 // as a service and the image policy checks in parallel. Returns the report;
 // fails naming the failed jobs.
-func (r *Immutable) Test(ctx context.Context, opts ...ImmutableTestOpts) (string, error) { // immutable (../../../../main.go:264:1)
+func (r *Immutable) Test(ctx context.Context, opts ...ImmutableTestOpts) (string, error) { // immutable (../../../../main.go:282:1)
 	if r.test != nil {
 		return *r.test, nil
 	}
@@ -482,19 +484,19 @@ type ImmutableVerifyOpts struct {
 	//
 	//
 	// Default: "0.0.0-dev"
-	Version string // immutable (../../../../main.go:295:2)
+	Version string // immutable (../../../../main.go:313:2)
 	//
 	// Output format: text or json.
 	//
 	//
 	// Default: "text"
-	Format string // immutable (../../../../main.go:299:2)
+	Format string // immutable (../../../../main.go:317:2)
 }
 
 // Verify builds the app twice, independently (the second build reruns every
 // step), and compares the image digests. Returns PASS with the digest, or
 // fails with a report of which layer, file and config field differ.
-func (r *Immutable) Verify(ctx context.Context, opts ...ImmutableVerifyOpts) (string, error) { // immutable (../../../../main.go:290:1)
+func (r *Immutable) Verify(ctx context.Context, opts ...ImmutableVerifyOpts) (string, error) { // immutable (../../../../main.go:308:1)
 	if r.verify != nil {
 		return *r.verify, nil
 	}
@@ -523,7 +525,7 @@ type ImmutableVerifyReleaseOpts struct {
 	//
 	//
 	// Default: "text"
-	Format string // immutable (../../../../main.go:513:2)
+	Format string // immutable (../../../../main.go:521:2)
 }
 
 // VerifyRelease is the check before a deploy: is the image ref points at
@@ -531,7 +533,7 @@ type ImmutableVerifyReleaseOpts struct {
 // provenance whose subject, source revision and bases match its release
 // record, an SBOM, and every gate passed? It returns one line per check
 // and YES, or fails naming the first thing that is wrong.
-func (r *Immutable) VerifyRelease(ctx context.Context, ref string, key *File, opts ...ImmutableVerifyReleaseOpts) (string, error) { // immutable (../../../../main.go:503:1)
+func (r *Immutable) VerifyRelease(ctx context.Context, ref string, key *File, opts ...ImmutableVerifyReleaseOpts) (string, error) { // immutable (../../../../main.go:511:1)
 	assertNotNil("key", key)
 	if r.verifyRelease != nil {
 		return *r.verifyRelease, nil
@@ -559,13 +561,13 @@ type ImmutableVerifySignatureOpts struct {
 	//
 	//
 	// Default: "text"
-	Format string // immutable (../../../../main.go:480:2)
+	Format string // immutable (../../../../main.go:498:2)
 }
 
 // VerifySignature checks that an image carries a cosign signature made with
 // the public key over exactly its digest; a tag is resolved to the digest
 // it points at now, so an image pushed under a signed tag fails.
-func (r *Immutable) VerifySignature(ctx context.Context, ref string, key *File, opts ...ImmutableVerifySignatureOpts) (string, error) { // immutable (../../../../main.go:470:1)
+func (r *Immutable) VerifySignature(ctx context.Context, ref string, key *File, opts ...ImmutableVerifySignatureOpts) (string, error) { // immutable (../../../../main.go:488:1)
 	assertNotNil("key", key)
 	if r.verifySignature != nil {
 		return *r.verifySignature, nil
@@ -592,32 +594,32 @@ type ImmutableWithRegistryOpts struct {
 	// Repository, e.g. registry.example.com/team/app. Default:
 	// localhost:5000/hello-immutable.
 	//
-	Address string // immutable (../../../../main.go:211:2)
+	Address string // immutable (../../../../main.go:227:2)
 	//
 	// The registry as a service, for a registry on the caller's localhost:
 	// --service tcp://localhost:5000 (inside a function, localhost is the
 	// function's own container); the image is still published under the
 	// address's name.
 	//
-	Service *Service // immutable (../../../../main.go:217:2)
+	Service *Service // immutable (../../../../main.go:233:2)
 	//
 	// Registry username.
 	//
-	Username string // immutable (../../../../main.go:220:2)
+	Username string // immutable (../../../../main.go:236:2)
 	//
 	// Registry password or token, e.g. env:REGISTRY_TOKEN.
 	//
-	Password *Secret // immutable (../../../../main.go:223:2)
+	Password *Secret // immutable (../../../../main.go:239:2)
 	//
 	// Plain HTTP to a registry other than localhost.
 	//
-	Insecure bool // immutable (../../../../main.go:226:2)
+	Insecure bool // immutable (../../../../main.go:242:2)
 	//
 	// Prefix of version and floating tags; "" gives 1.2.3, 1.2, 1.
 	//
 	//
 	// Default: "v"
-	TagPrefix string // immutable (../../../../main.go:230:2)
+	TagPrefix string // immutable (../../../../main.go:246:2)
 }
 
 // WithRegistry sets where releases go and how the registry is reached, once
@@ -626,7 +628,7 @@ type ImmutableWithRegistryOpts struct {
 // `dagger call with-registry --address registry.example.com/team/app
 // --username ci --password env:REGISTRY_TOKEN release --version 1.4.0`.
 // Without it: localhost:5000/hello-immutable, anonymous, prefix "v".
-func (r *Immutable) WithRegistry(opts ...ImmutableWithRegistryOpts) *Immutable { // immutable (../../../../main.go:207:1)
+func (r *Immutable) WithRegistry(opts ...ImmutableWithRegistryOpts) *Immutable { // immutable (../../../../main.go:223:1)
 	q := r.query.Select("withRegistry")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `address` optional argument
@@ -814,33 +816,33 @@ type ImmutableOpts struct {
 	//
 	// Node.js project directory, package.json at its root.
 	//
-	Source *Directory // immutable (../../../../main.go:90:2)
+	Source *Directory // immutable (../../../../main.go:94:2)
 	//
 	// Runtime base image pinned by digest (repo@sha256:…). Default: the
 	// project's node-runtime, by the digest baselock/bases.lock pins, in the
 	// local registry.
 	//
-	RuntimeBase string // immutable (../../../../main.go:95:2)
+	RuntimeBase string // immutable (../../../../main.go:99:2)
 	//
 	// Builder base image with node and npm, pinned by digest. Default: the
 	// project's node-builder that `go run ./ci up` provisioned for
 	// baselock/bases.lock, resolved to its digest.
 	//
-	BuilderBase string // immutable (../../../../main.go:100:2)
+	BuilderBase string // immutable (../../../../main.go:104:2)
 	//
 	// Accept bases given by tag; the image is labelled unpinned.
 	//
-	AllowUnpinnedBase bool // immutable (../../../../main.go:103:2)
+	AllowUnpinnedBase bool // immutable (../../../../main.go:107:2)
 	//
 	// Source revision for the org.opencontainers.image.revision label.
 	// Default: the HEAD commit of gitRef, as `go run ./ci` reads it, else
 	// "unknown".
 	//
-	Revision string // immutable (../../../../main.go:108:2)
+	Revision string // immutable (../../../../main.go:112:2)
 	//
 	// org.opencontainers.image.source label.
 	//
-	SourceURL string // immutable (../../../../main.go:111:2)
+	SourceURL string // immutable (../../../../main.go:115:2)
 	//
 	// SOURCE_DATE_EPOCH in seconds: every timestamp in the image. Default
 	// (-1): the commit time of gitRef's HEAD, as `go run ./ci` reads it,
@@ -848,100 +850,113 @@ type ImmutableOpts struct {
 	//
 	//
 	// Default: -1
-	SourceDateEpoch int // immutable (../../../../main.go:117:2)
+	SourceDateEpoch int // immutable (../../../../main.go:121:2)
 	//
 	// The git checkout whose HEAD gives the default revision and source
 	// date epoch. Default: the checkout this module is called from, so
 	// `dagger call` and `go run ./ci` give the same digest. When another
 	// module installs this one, pass revision and sourceDateEpoch.
 	//
-	GitRef *GitRef // immutable (../../../../main.go:124:2)
+	GitRef *GitRef // immutable (../../../../main.go:128:2)
 	//
 	// File node runs. Default: package.json main, or a "node <file>" start script.
 	//
-	Entrypoint string // immutable (../../../../main.go:127:2)
+	Entrypoint string // immutable (../../../../main.go:131:2)
 	//
 	// Port the app listens on.
 	//
 	//
 	// Default: 3000
-	Port int // immutable (../../../../main.go:131:2)
+	Port int // immutable (../../../../main.go:135:2)
 	//
 	// Token for a private npm registry, e.g. env:NPM_TOKEN. Only the npm ci
 	// steps see it, as $NPM_TOKEN, for the project's .npmrc:
 	// //npm-registry:4873/:_authToken=${NPM_TOKEN}. It reaches no layer
 	// and does not change the image digest.
 	//
-	NpmToken *Secret // immutable (../../../../main.go:137:2)
+	NpmToken *Secret // immutable (../../../../main.go:141:2)
 	//
 	// A private npm registry as a service, which npm ci reaches by the
 	// name npmRegistryHost, e.g. --npm-registry tcp://localhost:4873 for
 	// one on your machine.
 	//
-	NpmRegistry *Service // immutable (../../../../main.go:142:2)
+	NpmRegistry *Service // immutable (../../../../main.go:146:2)
 	//
 	// Host name npmRegistry is bound to; .npmrc and package-lock.json name
 	// it.
 	//
 	//
 	// Default: "npm-registry"
-	NpmRegistryHost string // immutable (../../../../main.go:147:2)
+	NpmRegistryHost string // immutable (../../../../main.go:151:2)
 	//
 	// KEY=VALUE written into the image config (part of the digest; never a
 	// secret), repeatable: --env LOG_LEVEL=info --env NODE_ENV=staging.
 	//
-	Env []string // immutable (../../../../main.go:151:2)
+	Env []string // immutable (../../../../main.go:155:2)
 	//
 	// Arguments after the entrypoint, in order (the image's cmd), e.g.
 	// --arg data.json for `node server.js data.json`.
 	//
-	Arg []string // immutable (../../../../main.go:155:2)
+	Arg []string // immutable (../../../../main.go:159:2)
 	//
 	// Directories the non-root app may write, created empty and owned by
 	// 1000:1000, e.g. /app/data (relative: under /app). /tmp is always
 	// writable.
 	//
-	WritableDir []string // immutable (../../../../main.go:160:2)
+	WritableDir []string // immutable (../../../../main.go:164:2)
 	//
 	// The app listens on no port (a worker): nothing is exposed, $PORT is
 	// not set, and the smoke test checks it keeps running for smokeUptime.
 	//
-	Worker bool // immutable (../../../../main.go:164:2)
+	Worker bool // immutable (../../../../main.go:168:2)
 	//
 	// Smoke test: PATH or PATH=STATUS that must answer, e.g. /healthz=200
 	// (repeatable). Replaces the default: GET / answering below 500.
 	//
-	Probe []string // immutable (../../../../main.go:168:2)
+	Probe []string // immutable (../../../../main.go:172:2)
 	//
 	// Smoke test: a path whose JSON must report the version being built
 	// as "version", e.g. /version.
 	//
-	VersionPath string // immutable (../../../../main.go:172:2)
+	VersionPath string // immutable (../../../../main.go:176:2)
 	//
 	// Smoke test: KEY=VALUE set for the smoke run only, not in the image.
 	//
-	SmokeEnv []string // immutable (../../../../main.go:175:2)
+	SmokeEnv []string // immutable (../../../../main.go:179:2)
 	//
 	// Smoke test: time for the port to open and the probes to pass.
 	//
 	//
 	// Default: "30s"
-	SmokeTimeout string // immutable (../../../../main.go:179:2)
+	SmokeTimeout string // immutable (../../../../main.go:183:2)
 	//
 	// Smoke test: how long the app must keep running after the probes
 	// passed (a worker: after start).
 	//
 	//
 	// Default: "3s"
-	SmokeUptime string // immutable (../../../../main.go:184:2)
+	SmokeUptime string // immutable (../../../../main.go:188:2)
 	//
 	// Skip the smoke test; the gate and the release record say skipped.
 	//
-	SkipSmoke bool // immutable (../../../../main.go:187:2)
+	SkipSmoke bool // immutable (../../../../main.go:191:2)
+	//
+	// Platforms to build: linux/amd64 (the default) and linux/arm64, e.g.
+	// --platforms linux/amd64,linux/arm64. More than one publishes an OCI
+	// image index: dependencies installed once, app layers shared, each
+	// platform on its own pinned runtime base, no emulation.
+	//
+	Platforms []string // immutable (../../../../main.go:197:2)
+	//
+	// PLATFORM=REPO@sha256:… runtime base of a platform other than
+	// linux/amd64 (repeatable). Default: the project's locked base for it,
+	// or runtimeBase when that is an image index.
+	//
+	PlatformBase []string // immutable (../../../../main.go:202:2)
 }
 
 // Immutable builds, verifies and publishes one Node.js app.
-func (r *Query) Immutable(opts ...ImmutableOpts) *Immutable { // immutable (../../../../main.go:86:1)
+func (r *Query) Immutable(opts ...ImmutableOpts) *Immutable { // immutable (../../../../main.go:90:1)
 	q := r.query.Select("immutable")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `source` optional argument
@@ -1035,6 +1050,14 @@ func (r *Query) Immutable(opts ...ImmutableOpts) *Immutable { // immutable (../.
 		// `skipSmoke` optional argument
 		if !querybuilder.IsZeroValue(opts[i].SkipSmoke) {
 			q = q.Arg("skipSmoke", opts[i].SkipSmoke)
+		}
+		// `platforms` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Platforms) {
+			q = q.Arg("platforms", opts[i].Platforms)
+		}
+		// `platformBase` optional argument
+		if !querybuilder.IsZeroValue(opts[i].PlatformBase) {
+			q = q.Arg("platformBase", opts[i].PlatformBase)
 		}
 	}
 
