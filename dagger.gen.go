@@ -84,6 +84,8 @@ func (r Immutable) MarshalJSON() ([]byte, error) {
 		SmokeTimeout      string
 		SmokeUptime       string
 		SkipSmoke         bool
+		Platforms         []string
+		PlatformBase      []string
 		Registry          string
 		RegistryService   *dagger.Service
 		RegistryUsername  string
@@ -114,6 +116,8 @@ func (r Immutable) MarshalJSON() ([]byte, error) {
 	concrete.SmokeTimeout = r.SmokeTimeout
 	concrete.SmokeUptime = r.SmokeUptime
 	concrete.SkipSmoke = r.SkipSmoke
+	concrete.Platforms = r.Platforms
+	concrete.PlatformBase = r.PlatformBase
 	concrete.Registry = r.Registry
 	concrete.RegistryService = r.RegistryService
 	concrete.RegistryUsername = r.RegistryUsername
@@ -148,6 +152,8 @@ func (r *Immutable) UnmarshalJSON(bs []byte) error {
 		SmokeTimeout      string
 		SmokeUptime       string
 		SkipSmoke         bool
+		Platforms         []string
+		PlatformBase      []string
 		Registry          string
 		RegistryService   *dagger.Service
 		RegistryUsername  string
@@ -182,6 +188,8 @@ func (r *Immutable) UnmarshalJSON(bs []byte) error {
 	r.SmokeTimeout = concrete.SmokeTimeout
 	r.SmokeUptime = concrete.SmokeUptime
 	r.SkipSmoke = concrete.SkipSmoke
+	r.Platforms = concrete.Platforms
+	r.PlatformBase = concrete.PlatformBase
 	r.Registry = concrete.Registry
 	r.RegistryService = concrete.RegistryService
 	r.RegistryUsername = concrete.RegistryUsername
