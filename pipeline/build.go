@@ -241,7 +241,7 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	if _, ok := files[gypFile]; ok {
 		ownAddon = app.Name
 	}
-	otherDeps, err := platformDeps(ctx, o, app.PackageManager.Kind, ownAddon, builder, prodInstall, prodDeps, o.Platforms)
+	otherDeps, err := platformDeps(ctx, o, app.PackageManager, ownAddon, builder, prodInstall, prodDeps, o.Platforms)
 	if err != nil {
 		return nil, err
 	}

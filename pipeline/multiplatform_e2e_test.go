@@ -119,6 +119,46 @@ func TestMultiPlatformGolden(t *testing.T) {
 	}
 }
 
+// TestMultiPlatformPnpm: a pnpm project's platform-specific package is
+// installed per platform too (pnpm 10.14+), and the build is reproducible.
+func TestMultiPlatformPnpm(t *testing.T) {
+	c := testenv.Client(t)
+	g := readGolden(t)
+	o := multiOptions(t, "multiarch-pnpm", g)
+	report, err := pipeline.Verify(ctx(t), c, o, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !report.Equal {
+		var out strings.Builder
+		report.Format(&out)
+		t.Fatalf("pnpm multi-platform builds differ:\n%s", out.String())
+	}
+	b, img, err := pipeline.BuildImage(ctx(t), c, o, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pnpmDir = "app/node_modules/.pnpm/"
+	for i, tc := range []struct{ has, hasn string }{
+		{pnpmDir + "@node-rs+crc32-linux-x64-gnu@", pnpmDir + "@node-rs+crc32-linux-arm64-gnu@"},
+		{pnpmDir + "@node-rs+crc32-linux-arm64-gnu@", pnpmDir + "@node-rs+crc32-linux-x64-gnu@"},
+	} {
+		v := img.Variants[i]
+		base, err := name.ParseReference(b.Platforms[i].RuntimeBase)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bi, err := remote.Image(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := layerFiles(t, v.Image, len(layerDigests(t, bi)))
+		if !hasPrefix(files, tc.has) || hasPrefix(files, tc.hasn) {
+			t.Errorf("%s dependency layer: want %s… and not %s…", v.Platform, tc.has, tc.hasn)
+		}
+	}
+}
+
 // TestMultiPlatformRelease releases the platform-specific fixture for both
 // platforms: tags name the index, the arm64 smoke test is reported as not
 // run (never passed), each platform image has its SBOM referrers and the

@@ -9,9 +9,11 @@ import (
 	"strings"
 
 	"dagger.io/dagger"
+	"github.com/Masterminds/semver/v3"
 
 	"dagger/immutable/baselock"
 	"dagger/immutable/lockfile"
+	"dagger/immutable/nodeapp"
 	"dagger/immutable/publish"
 )
 
@@ -187,7 +189,7 @@ func scanPlatformDeps(ctx context.Context, install *dagger.Container) (*platform
 //
 // ownAddon names the app when its own source has a binding.gyp (an addon
 // its build compiles): refused the same way.
-func platformDeps(ctx context.Context, o BuildOptions, kind lockfile.Kind, ownAddon string, builder, install *dagger.Container, native *dagger.Directory, platforms []string) (map[string]*dagger.Directory, error) {
+func platformDeps(ctx context.Context, o BuildOptions, pm nodeapp.PackageManager, ownAddon string, builder, install *dagger.Container, native *dagger.Directory, platforms []string) (map[string]*dagger.Directory, error) {
 	out := map[string]*dagger.Directory{}
 	if len(platforms) < 2 {
 		return out, nil
@@ -209,16 +211,39 @@ func platformDeps(ctx context.Context, o BuildOptions, kind lockfile.Kind, ownAd
 			out[p] = native
 			continue
 		}
-		if kind != lockfile.NPM {
-			return nil, fmt.Errorf("build: %w: platform-specific packages (%s) are installed per platform with npm only; this is a %s project: release %s alone",
-				ErrNativeCrossBuild, strings.Join(s.Specific, ", "), kind, NativePlatform)
+		args, err := platformInstall(pm, p)
+		if err != nil {
+			return nil, fmt.Errorf("build: %w: platform-specific packages (%s): %w", ErrNativeCrossBuild, strings.Join(s.Specific, ", "), err)
 		}
-		arch := strings.TrimPrefix(p, "linux/")
-		args := []string{"sh", "-c", "npm ci --omit=dev --no-audit --no-fund --ignore-scripts --os=linux --cpu=" + npmCPU[arch] + " --libc=glibc && mkdir -p node_modules"}
 		ctr := npmExec(builder, o, args)
 		out[p] = withoutBuildResidue(ctr, "/src/node_modules").Directory("/src/node_modules")
 	}
 	return out, nil
+}
+
+// pnpmPlatformFlags is the first pnpm with --cpu, --os and --libc.
+var pnpmPlatformFlags = semver.MustParse("10.14.0")
+
+// platformInstall is the production install of pm for another platform:
+// the frozen install of installSpecs with the platform's os, cpu and libc
+// and no install scripts. npm (10.2 and later, the builder's) and pnpm
+// 10.14 and later can; yarn cannot choose another platform on the
+// command line.
+func platformInstall(pm nodeapp.PackageManager, platform string) ([]string, error) {
+	cpu := npmCPU[strings.TrimPrefix(platform, "linux/")]
+	flags := " --ignore-scripts --os=linux --cpu=" + cpu + " --libc=glibc"
+	prod := installSpecs[pm.Kind].prod
+	switch pm.Kind {
+	case lockfile.NPM:
+		return []string{"sh", "-c", "npm ci --omit=dev --no-audit --no-fund" + flags + " && mkdir -p node_modules"}, nil
+	case lockfile.PNPM:
+		if v, err := semver.NewVersion(pm.Version); err != nil || v.LessThan(pnpmPlatformFlags) {
+			return nil, fmt.Errorf("pnpm %s cannot install them for %s (pnpm %s and later can): set packageManager to pnpm@10 in package.json, or release %s alone", pm.Version, platform, pnpmPlatformFlags, NativePlatform)
+		}
+		return []string{prod[0], prod[1], strings.Replace(prod[2], " --prod ", " --prod"+flags+" ", 1)}, nil
+	default:
+		return nil, fmt.Errorf("%s installs them for the build host only; use npm or pnpm 10.14+, or release %s alone", pm.Kind, NativePlatform)
+	}
 }
 
 // platformRecords are the release record's platform images of a

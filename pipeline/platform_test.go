@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"dagger/immutable/lockfile"
+	"dagger/immutable/nodeapp"
 	"dagger/immutable/publish"
 )
 
@@ -104,5 +106,28 @@ func TestNativeFor(t *testing.T) {
 	sharp := &platformScan{Addons: []addonFile{{Pkg: "@img/sharp-linux-x64@0.34.5", Path: "lib/sharp-linux-x64.node", Declares: true}}, Specific: []string{"@img/sharp-linux-x64@0.34.5"}}
 	if got := sharp.nativeFor(both); len(got) != 0 {
 		t.Errorf("nativeFor(sharp) = %q, want nothing", got)
+	}
+}
+
+func TestPlatformInstall(t *testing.T) {
+	for _, tc := range []struct {
+		pm        nodeapp.PackageManager
+		want, err string
+	}{
+		{nodeapp.PackageManager{Kind: lockfile.NPM}, "npm ci --omit=dev --no-audit --no-fund --ignore-scripts --os=linux --cpu=arm64 --libc=glibc", ""},
+		{nodeapp.PackageManager{Kind: lockfile.PNPM, Version: "10.34.9"}, "pnpm install --frozen-lockfile --prod --ignore-scripts --os=linux --cpu=arm64 --libc=glibc --store-dir", ""},
+		{nodeapp.PackageManager{Kind: lockfile.PNPM, Version: "9.15.0"}, "", "pnpm 9.15.0 cannot install them for linux/arm64 (pnpm 10.14.0 and later can)"},
+		{nodeapp.PackageManager{Kind: lockfile.YarnBerry, Version: "4.9.2"}, "", "yarn-berry installs them for the build host only"},
+	} {
+		args, err := platformInstall(tc.pm, "linux/arm64")
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s %s: err = %v, want %q", tc.pm.Kind, tc.pm.Version, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || len(args) != 3 || !strings.HasPrefix(args[2], tc.want) {
+			t.Errorf("%s %s: %q, %v; want sh -c %q…", tc.pm.Kind, tc.pm.Version, args, err, tc.want)
+		}
 	}
 }
