@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -124,7 +126,23 @@ func TestMultiPlatformGolden(t *testing.T) {
 func TestMultiPlatformPnpm(t *testing.T) {
 	c := testenv.Client(t)
 	g := readGolden(t)
-	o := multiOptions(t, "multiarch-pnpm", g)
+	// fixtures/multiarch's app with the package.json and pnpm-lock.yaml of
+	// fixtures/multiarch-pnpm.
+	dir := testenv.CopyFixture(t, "multiarch")
+	if err := os.Remove(filepath.Join(dir, "package-lock.json")); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"package.json", "pnpm-lock.yaml"} {
+		b, err := os.ReadFile(testenv.Path("fixtures", "multiarch-pnpm", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := multiOptions(t, "multiarch", g)
+	o.Source = c.Host().Directory(dir)
 	report, err := pipeline.Verify(ctx(t), c, o, t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
