@@ -115,10 +115,8 @@ type Build struct {
 	Options BuildOptions
 	// App is what package.json says about the project.
 	App *nodeapp.App
-	// Runtime is the native platform's runtime image as Dagger built it.
-	Runtime *dagger.Container
-	// Platforms are every platform's runtime image, the native one
-	// (Runtime) first.
+	// Platforms are every platform's runtime image as Dagger built it, the
+	// native one first.
 	Platforms []PlatformBuild
 	// Dev is the builder with the source and all dependencies, dev included:
 	// unit tests and lint run here.
@@ -187,14 +185,17 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	if err != nil {
 		return nil, err
 	}
-	bases := map[string]string{NativePlatform: o.RuntimeBase}
+	// Each platform's runtime base and the digest it is pinned by.
+	platforms := []PlatformBuild{{Platform: NativePlatform, RuntimeBase: o.RuntimeBase, BaseDigest: runtimeDigest}}
 	for _, p := range o.Platforms[1:] {
-		if bases[p], err = platformBase(o, p, defaultRuntime); err != nil {
+		pb := PlatformBuild{Platform: p}
+		if pb.RuntimeBase, err = platformBase(o, p, defaultRuntime); err != nil {
 			return nil, err
 		}
-		if _, err := checkPinned(p+" runtime", bases[p], o.AllowUnpinnedBase); err != nil {
+		if pb.BaseDigest, err = checkPinned(p+" runtime", pb.RuntimeBase, o.AllowUnpinnedBase); err != nil {
 			return nil, err
 		}
+		platforms = append(platforms, pb)
 	}
 	if _, err := checkPinned("builder", o.BuilderBase, o.AllowUnpinnedBase); err != nil {
 		return nil, err
@@ -276,21 +277,19 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 		}
 	}
 	rt := runtimeStage{o: o, appFiles: appFiles, entrypoint: entrypoint, env: env, dirs: dirs, described: described}
-	var platforms []PlatformBuild
-	for _, p := range o.Platforms {
+	for i := range platforms {
+		pb := &platforms[i]
 		deps, pl := prodDeps, map[string]string{}
 		for k, v := range labels {
 			pl[k] = v
 		}
-		if p != NativePlatform {
-			deps = otherDeps[p].WithTimestamps(epoch)
-			pl[LabelBaseName] = bases[p]
-			pl[LabelBaseDigest], _ = checkPinned(p+" runtime", bases[p], true)
+		if pb.Platform != NativePlatform {
+			deps = otherDeps[pb.Platform].WithTimestamps(epoch)
+			pl[LabelBaseName], pl[LabelBaseDigest] = pb.RuntimeBase, pb.BaseDigest
 		}
-		platforms = append(platforms, PlatformBuild{Platform: p, RuntimeBase: bases[p], Runtime: rt.container(c, p, bases[p], deps, pl)})
+		pb.Runtime = rt.container(c, pb.Platform, pb.RuntimeBase, deps, pl)
 	}
-	runtime := platforms[0].Runtime
-	return &Build{Options: o, App: app, Runtime: runtime, Platforms: platforms, Dev: dev, Labels: labels, NodeVersion: nodeVersion, Lockfile: files[app.PackageManager.Kind.File()], Deps: deps, Accept: accept}, nil
+	return &Build{Options: o, App: app, Platforms: platforms, Dev: dev, Labels: labels, NodeVersion: nodeVersion, Lockfile: files[app.PackageManager.Kind.File()], Deps: deps, Accept: accept}, nil
 }
 
 // builderContainer is the builder base with the manifests (and the

@@ -72,9 +72,6 @@ func (i *Image) Container(c *dagger.Client) *dagger.Container {
 // platform it adds their OCI image index. Files go to workDir.
 func Normalize(ctx context.Context, c *dagger.Client, b *Build, workDir string) (*Image, error) {
 	pbs := b.Platforms
-	if len(pbs) == 0 { // a Build made by hand
-		pbs = []PlatformBuild{{Platform: NativePlatform, RuntimeBase: b.Options.RuntimeBase, Runtime: b.Runtime}}
-	}
 	imgs := make([]*Image, len(pbs))
 	var g errgroup.Group
 	for i, pb := range pbs {
@@ -133,10 +130,7 @@ func normalizePlatform(ctx context.Context, c *dagger.Client, pb PlatformBuild, 
 	opts := dagger.ContainerAsTarballOpts{ForcedCompression: dagger.ImageLayerCompressionGzip}
 	rawPath := filepath.Join(workDir, "raw.tar")
 	basePath := filepath.Join(workDir, "base.tar")
-	from := c.Container()
-	if pb.Platform != NativePlatform {
-		from = c.Container(dagger.ContainerOpts{Platform: dagger.Platform(pb.Platform)})
-	}
+	from := platformContainer(c, pb.Platform)
 	var g errgroup.Group
 	g.Go(func() error {
 		if _, err := pb.Runtime.AsTarball(opts).Export(ctx, rawPath); err != nil {

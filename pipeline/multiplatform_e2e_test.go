@@ -1,10 +1,8 @@
 package pipeline_test
 
 import (
-	"archive/tar"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +12,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"dagger/immutable/attest"
@@ -69,19 +69,9 @@ func TestMultiPlatformGolden(t *testing.T) {
 					t.Errorf("platform image %d is %s/%s, want linux/%s", i, cf.OS, cf.Architecture, want)
 				}
 			}
-			baseLayers := func(ref string) []v1.Hash {
-				r, err := name.ParseReference(ref)
-				if err != nil {
-					t.Fatal(err)
-				}
-				bi, err := remote.Image(r)
-				if err != nil {
-					t.Fatalf("base %s: %v", ref, err)
-				}
-				return layerDigests(t, bi)
-			}
 			al, rl := layerDigests(t, amd.Image), layerDigests(t, arm.Image)
-			ab, rb := baseLayers(b.Platforms[0].RuntimeBase), baseLayers(b.Platforms[1].RuntimeBase)
+			ab := layerDigests(t, publishedImage(t, b.Platforms[0].RuntimeBase))
+			rb := layerDigests(t, publishedImage(t, b.Platforms[1].RuntimeBase))
 			if !slices.Equal(al[:len(ab)], ab) || !slices.Equal(rl[:len(rb)], rb) {
 				t.Fatalf("platform images do not start with their bases' layers:\namd64 %v\nbase  %v\narm64 %v\nbase  %v", al, ab, rl, rb)
 			}
@@ -162,15 +152,7 @@ func TestMultiPlatformPnpm(t *testing.T) {
 		{pnpmDir + "@node-rs+crc32-linux-arm64-gnu@", pnpmDir + "@node-rs+crc32-linux-x64-gnu@"},
 	} {
 		v := img.Variants[i]
-		base, err := name.ParseReference(b.Platforms[i].RuntimeBase)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bi, err := remote.Image(base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files := layerFiles(t, v.Image, len(layerDigests(t, bi)))
+		files := layerFiles(t, v.Image, len(layerDigests(t, publishedImage(t, b.Platforms[i].RuntimeBase))))
 		if !hasPrefix(files, tc.has) || hasPrefix(files, tc.hasn) {
 			t.Errorf("%s dependency layer: want %s… and not %s…", v.Platform, tc.has, tc.hasn)
 		}
@@ -301,30 +283,23 @@ func layerDigests(t *testing.T, img v1.Image) []v1.Hash {
 	return out
 }
 
-// layerFiles lists the names in img's i-th layer.
+// layerFiles lists the names in img's i-th layer (imageFiles of an image
+// of that layer alone).
 func layerFiles(t *testing.T, img v1.Image, i int) []string {
 	t.Helper()
 	ls, err := img.Layers()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc, err := ls[i].Uncompressed()
+	one, err := mutate.AppendLayers(empty.Image, ls[i])
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rc.Close()
 	var names []string
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return names
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, strings.TrimPrefix(h.Name, "./"))
+	for n := range imageFiles(t, one) {
+		names = append(names, strings.TrimPrefix(n, "./"))
 	}
+	return names
 }
 
 func hasPrefix(names []string, prefix string) bool {

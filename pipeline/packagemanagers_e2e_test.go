@@ -4,16 +4,11 @@ import (
 	"archive/tar"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"dagger/immutable/internal/testenv"
 	"dagger/immutable/nodeapp"
@@ -33,31 +28,15 @@ func pmRelease(t *testing.T, tag, dir string) (*pipeline.ReleaseReport, string, 
 	return r, repo, err
 }
 
-// imageTree lists the published image's files (flattened): path to header.
+// imageTree lists the published image's files (flattened): path, without
+// "./" or a trailing "/", to header.
 func imageTree(t *testing.T, ref string) map[string]*tar.Header {
 	t.Helper()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := remote.Image(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc := mutate.Extract(img)
-	defer rc.Close()
 	tree := map[string]*tar.Header{}
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return tree
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		tree[strings.TrimSuffix(strings.TrimPrefix(h.Name, "./"), "/")] = h
+	for n, h := range imageFiles(t, publishedImage(t, ref)) {
+		tree[strings.TrimSuffix(strings.TrimPrefix(n, "./"), "/")] = h
 	}
+	return tree
 }
 
 // TestPackageManagers releases the yarn classic, yarn berry and pnpm

@@ -29,10 +29,23 @@ type PlatformBuild struct {
 	Platform string
 	// RuntimeBase is the platform's runtime base reference.
 	RuntimeBase string
+	// BaseDigest is the digest RuntimeBase is pinned by ("" for a base
+	// given by tag with AllowUnpinnedBase).
+	BaseDigest string
 	// Runtime is the platform's runtime image as Dagger built it: the base
 	// plus the dependency and app layers. No command runs in it, so an
 	// image for another architecture needs no emulation.
 	Runtime *dagger.Container
+}
+
+// platformContainer is an empty container of platform: the engine's
+// default one for the native platform (so its images keep their digests),
+// else one for that platform.
+func platformContainer(c *dagger.Client, platform string) *dagger.Container {
+	if platform == NativePlatform {
+		return c.Container()
+	}
+	return c.Container(dagger.ContainerOpts{Platform: dagger.Platform(platform)})
 }
 
 // parsePlatforms checks a --platforms list: supported platforms, each once,

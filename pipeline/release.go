@@ -192,9 +192,6 @@ func Release(ctx context.Context, c *dagger.Client, o ReleaseOptions) (*ReleaseR
 	for _, p := range b.Platforms {
 		po.MountFrom = append(po.MountFrom, p.RuntimeBase)
 	}
-	if len(b.Platforms) == 0 {
-		po.MountFrom = append(po.MountFrom, b.Options.RuntimeBase)
-	}
 	var attached time.Duration
 	po.BeforeTags = func(ctx context.Context) error {
 		t := time.Now()

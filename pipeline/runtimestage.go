@@ -22,11 +22,7 @@ type runtimeStage struct {
 // emulation for another architecture.
 func (s runtimeStage) container(c *dagger.Client, platform, base string, deps *dagger.Directory, labels map[string]string) *dagger.Container {
 	o := s.o
-	ctr := c.Container()
-	if platform != NativePlatform {
-		ctr = c.Container(dagger.ContainerOpts{Platform: dagger.Platform(platform)})
-	}
-	runtime := ctr.From(base).
+	runtime := platformContainer(c, platform).From(base).
 		WithDirectory(AppDir+"/node_modules", deps, dagger.ContainerWithDirectoryOpts{Owner: "0:0"}).
 		WithDirectory(AppDir, s.appFiles, dagger.ContainerWithDirectoryOpts{Owner: "0:0"}).
 		WithWorkdir(AppDir).

@@ -183,10 +183,10 @@ func Checks(b *Build, img *Image) ([]checks.Finding, error) {
 // digest of the base that platform was built on.
 func checkPlatformImage(b *Build, img *Image) ([]checks.Finding, error) {
 	dev := b.Deps.DevOnlyPaths()
-	baseDigest := b.Labels[LabelBaseDigest]
+	var baseDigest string
 	for _, p := range b.Platforms {
-		if p.Platform == img.Platform && p.Platform != NativePlatform {
-			baseDigest, _ = checkPinned(p.Platform, p.RuntimeBase, true)
+		if p.Platform == img.Platform {
+			baseDigest = p.BaseDigest
 		}
 	}
 	results, err := checks.Run(img.Image, checks.Options{

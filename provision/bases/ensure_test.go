@@ -30,6 +30,30 @@ func testRegistry(t *testing.T) string {
 	return memregistry.Start(t)
 }
 
+// pushRandom writes a random image for each locked image to reg, by the
+// digest it sets in the lock.
+func pushRandom(t *testing.T, reg string, ims ...*Image) {
+	t.Helper()
+	for _, im := range ims {
+		img, err := random.Image(64, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := img.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		im.Digest = d.String()
+		ref, err := name.NewDigest(refIn(reg, *im))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := remote.Write(ref, img); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestEnsureReusesPresentImages(t *testing.T) {
 	reg := testRegistry(t)
 	l := testLock()
@@ -40,18 +64,7 @@ func TestEnsureReusesPresentImages(t *testing.T) {
 	if len(ims) != 3 {
 		t.Fatalf("testLock has %d images, want runtime, builder and the linux/arm64 runtime", len(ims))
 	}
-	for _, im := range ims {
-		img, err := random.Image(64, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, _ := img.Digest()
-		im.Digest = d.String()
-		ref, _ := name.NewDigest(refIn(reg, *im))
-		if err := remote.Write(ref, img); err != nil {
-			t.Fatal(err)
-		}
-	}
+	pushRandom(t, reg, ims...)
 	dir := t.TempDir()
 	lockPath := filepath.Join(dir, "bases.lock")
 	if err := l.Save(lockPath); err != nil {
@@ -87,15 +100,7 @@ func TestEnsureBuildsMissingPlatform(t *testing.T) {
 	reg := testRegistry(t)
 	ctx := context.Background()
 	l := testLock()
-	for _, im := range []*Image{&l.Images.Runtime, &l.Images.Builder} {
-		img, _ := random.Image(64, 1)
-		d, _ := img.Digest()
-		im.Digest = d.String()
-		ref, _ := name.NewDigest(refIn(reg, *im))
-		if err := remote.Write(ref, img); err != nil {
-			t.Fatal(err)
-		}
-	}
+	pushRandom(t, reg, &l.Images.Runtime, &l.Images.Builder)
 	dir := t.TempDir()
 	cache := filepath.Join(dir, "cache")
 	p := &l.RuntimePlatforms[0]
