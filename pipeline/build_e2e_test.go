@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,13 +77,14 @@ func TestBuildAndTestFixture(t *testing.T) {
 		}
 		jobs[j.Name] = j
 	}
-	// The image was ready when the smoke test began; exporting and
-	// normalizing it takes seconds, so a stage that waited for the image
-	// before starting unit tests and lint cannot begin them 100ms earlier.
-	ready := jobs["smoke"].Began
-	for _, name := range []string{"unit", "lint"} {
+	// The image was ready when the checks began; exporting and normalizing
+	// it takes seconds, so a stage that waited for the image before
+	// starting unit tests, lint and the smoke test (which starts the app in
+	// the container Dagger built) cannot begin them 100ms earlier.
+	ready := jobs["checks"].Began
+	for _, name := range []string{"unit", "lint", "smoke"} {
 		if lead := ready.Sub(jobs[name].Began); lead < 100*time.Millisecond {
-			t.Errorf("job %s began %s before the image was ready (smoke waited %s); want it to run while the image is made (>= 100ms before)", name, lead, jobs["smoke"].Waited)
+			t.Errorf("job %s began %s before the image was ready (checks waited %s); want it to run while the image is made (>= 100ms before)", name, lead, jobs["checks"].Waited)
 		}
 	}
 	cf, err := img.Image.ConfigFile()
@@ -97,6 +99,43 @@ func TestBuildAndTestFixture(t *testing.T) {
 	}
 	if got := cf.Config.Labels[pipeline.LabelVersion]; got != "1.2.3" {
 		t.Errorf("version label = %q, want 1.2.3", got)
+	}
+}
+
+// TestSmokeRunsPublishedFiles: when normalization removes a file the
+// build container has (an npm-debug.log that .dockerignore let in, one of
+// repro.DefaultNoise), the smoke verdict comes from the published image,
+// not from that container. This app exits when the file is there, so only
+// a run of the published image passes.
+func TestSmokeRunsPublishedFiles(t *testing.T) {
+	c := testenv.Client(t)
+	dir := variant(t, func(dir string) {
+		for name, body := range map[string]string{".dockerignore": "!npm-debug.log\n", "npm-debug.log": "0 info it worked if it ends with ok\n"} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		replaceIn(t, filepath.Join(dir, "app.js"), "'use strict';", `'use strict';
+if (process.env.NODE_ENV === 'production' && require('node:fs').existsSync(__dirname + '/npm-debug.log')) {
+  console.error('npm-debug.log is here: this is not the published image');
+  process.exit(3);
+}`)
+	})
+	b, img, report, err := pipeline.BuildAndTest(ctx(t), c, options(c, dir, "1.0.0"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(img.Dropped, "app/npm-debug.log") {
+		t.Fatalf("normalization dropped %v; want app/npm-debug.log (the test needs a file the build has and the image has not)", img.Dropped)
+	}
+	// The runtime base has no shell or coreutils: ask its node.
+	exists := []string{"node", "-e", "process.exit(require('node:fs').existsSync('/app/npm-debug.log') ? 0 : 1)"}
+	if _, err := b.Platforms[0].Runtime.WithExec(exists).Sync(ctx(t)); err != nil {
+		t.Fatalf("the build container has no /app/npm-debug.log: %v", err)
+	}
+	t.Log("\n" + report.String())
+	if err := report.Err(); err != nil {
+		t.Fatalf("want every job passed (the smoke test on the published image): %v", err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"dagger.io/dagger"
@@ -34,6 +35,11 @@ type Image struct {
 	// Raw is the image as Dagger exported it, before normalization (for
 	// diff reports).
 	Raw v1.Image
+	// Dropped are the paths normalization removed from the build's layers
+	// (repro.DefaultNoise). None means the image holds exactly the files of
+	// the container Dagger built, timestamps aside, so a test run in that
+	// container ran the published files.
+	Dropped []string
 	// Platform is Image's platform, e.g. linux/amd64.
 	Platform string
 	// Index is the OCI image index of a multi-platform build (nil for one
@@ -129,8 +135,7 @@ func imageIndex(imgs []*Image) (v1.ImageIndex, error) {
 func normalizePlatform(ctx context.Context, c *dagger.Client, pb PlatformBuild, epoch time.Time, workDir string) (*Image, error) {
 	opts := dagger.ContainerAsTarballOpts{ForcedCompression: dagger.ImageLayerCompressionGzip}
 	rawPath := filepath.Join(workDir, "raw.tar")
-	basePath := filepath.Join(workDir, "base.tar")
-	from := platformContainer(c, pb.Platform)
+	var base v1.Image
 	var g errgroup.Group
 	g.Go(func() error {
 		if _, err := pb.Runtime.AsTarball(opts).Export(ctx, rawPath); err != nil {
@@ -139,10 +144,9 @@ func normalizePlatform(ctx context.Context, c *dagger.Client, pb PlatformBuild, 
 		return nil
 	})
 	g.Go(func() error {
-		if _, err := from.From(pb.RuntimeBase).AsTarball(opts).Export(ctx, basePath); err != nil {
-			return fmt.Errorf("exporting %s runtime base: %w", pb.Platform, err)
-		}
-		return nil
+		var err error
+		base, err = baseConfig(ctx, c, pb, filepath.Join(workDir, "base.tar"))
+		return err
 	})
 	if err := g.Wait(); err != nil {
 		return nil, err
@@ -151,14 +155,11 @@ func normalizePlatform(ctx context.Context, c *dagger.Client, pb PlatformBuild, 
 	if err != nil {
 		return nil, err
 	}
-	base, err := repro.LoadTarball(basePath)
-	if err != nil {
-		return nil, err
-	}
 	if err := checkPlatform(base, pb); err != nil {
 		return nil, err
 	}
-	norm, err := repro.Normalize(raw, epoch, repro.Base(base), repro.Remove(repro.DefaultNoise...))
+	var dropped []string
+	norm, err := repro.Normalize(raw, epoch, repro.Base(base), repro.Remove(repro.DefaultNoise...), repro.Dropped(&dropped))
 	if err != nil {
 		return nil, fmt.Errorf("normalizing image: %w", err)
 	}
@@ -175,7 +176,41 @@ func normalizePlatform(ctx context.Context, c *dagger.Client, pb PlatformBuild, 
 	if err != nil {
 		return nil, err
 	}
-	return &Image{Image: img, Digest: d.String(), Tarball: out, Raw: raw, Platform: pb.Platform}, nil
+	return &Image{Image: img, Digest: d.String(), Tarball: out, Raw: raw, Platform: pb.Platform, Dropped: dropped}, nil
+}
+
+// baseConfigs holds, by platform and reference, the config of runtime bases
+// pinned by digest (which cannot change), as config-only images.
+var baseConfigs sync.Map
+
+// baseConfig is pb's runtime base as an image that has only its config
+// (its layers' diff_ids are what normalization needs): exported to path
+// the first time, then kept for the process when the base is pinned.
+func baseConfig(ctx context.Context, c *dagger.Client, pb PlatformBuild, path string) (v1.Image, error) {
+	key := pb.Platform + " " + pb.RuntimeBase
+	if img, ok := baseConfigs.Load(key); ok && pb.BaseDigest != "" {
+		return img.(v1.Image), nil
+	}
+	opts := dagger.ContainerAsTarballOpts{ForcedCompression: dagger.ImageLayerCompressionGzip}
+	if _, err := platformContainer(c, pb.Platform).From(pb.RuntimeBase).AsTarball(opts).Export(ctx, path); err != nil {
+		return nil, fmt.Errorf("exporting %s runtime base: %w", pb.Platform, err)
+	}
+	exported, err := repro.LoadTarball(path)
+	if err != nil {
+		return nil, err
+	}
+	cf, err := exported.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s runtime base: %w", pb.Platform, err)
+	}
+	img, err := mutate.ConfigFile(empty.Image, cf.DeepCopy())
+	if err != nil {
+		return nil, err
+	}
+	if pb.BaseDigest != "" {
+		baseConfigs.Store(key, img)
+	}
+	return img, nil
 }
 
 // checkPlatform fails when a base is not an image of pb's platform (a

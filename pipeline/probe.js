@@ -149,7 +149,7 @@ async function waitPort(host, deadline) {
     if (exit) return false;
     if (await canConnect(host, cfg.port)) return true;
     if (Date.now() > deadline) return false;
-    await raceExit(sleep(200));
+    await raceExit(sleep(50));
   }
 }
 

@@ -26,8 +26,8 @@ func TestRunJobWaitsForImage(t *testing.T) {
 	time.AfterFunc(delay, func() { close(made) })
 
 	var got *Image
-	needs := job{"smoke", true, func(_ context.Context, img *Image) (string, error) {
-		got = img
+	needs := job{"checks", true, func(ctx context.Context, image imageFunc) (string, error) {
+		got, _ = image(ctx)
 		return "", nil
 	}}
 	res := runJob(context.Background(), needs, image)
@@ -40,7 +40,7 @@ func TestRunJobWaitsForImage(t *testing.T) {
 
 	blocked := func(ctx context.Context) (*Image, error) { <-ctx.Done(); return nil, ctx.Err() }
 	ran := false
-	free := job{"unit", false, func(context.Context, *Image) (string, error) { ran = true; return "", nil }}
+	free := job{"unit", false, func(context.Context, imageFunc) (string, error) { ran = true; return "", nil }}
 	if res := runJob(context.Background(), free, blocked); !ran || res.Waited != 0 || res.Status != Passed {
 		t.Errorf("job without the image: ran %v, waited %s, %s", ran, res.Waited, res.Status)
 	}
@@ -51,7 +51,7 @@ func TestRunJobWaitsForImage(t *testing.T) {
 func TestRunJobNoImage(t *testing.T) {
 	image := func(context.Context) (*Image, error) { return nil, errors.New("npm ci failed") }
 	ran := false
-	j := job{"checks", true, func(context.Context, *Image) (string, error) { ran = true; return "", nil }}
+	j := job{"checks", true, func(context.Context, imageFunc) (string, error) { ran = true; return "", nil }}
 	res := runJob(context.Background(), j, image)
 	if ran || res.Status != Failed || !strings.Contains(res.Detail, "no image to test: npm ci failed") {
 		t.Errorf("ran %v, %s %q; want failed with the image's error, not run", ran, res.Status, res.Detail)

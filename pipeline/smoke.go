@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -153,8 +154,8 @@ func newProbeConfig(cf *v1.ConfigFile, port int, version string, o SmokeOptions)
 	if err != nil {
 		return probeConfig{}, err
 	}
-	command := append(append([]string{}, cf.Config.Entrypoint...), cf.Config.Cmd...)
-	if len(command) == 0 {
+	cmd := command(cf)
+	if len(cmd) == 0 {
 		return probeConfig{}, fmt.Errorf("smoke: the image has no entrypoint or cmd to run")
 	}
 	env, _ := parseEnv("--smoke-env", o.Env)
@@ -166,7 +167,7 @@ func newProbeConfig(cf *v1.ConfigFile, port int, version string, o SmokeOptions)
 		probes = append(append([]Probe{}, probes...), Probe{Path: o.VersionPath, Status: 200, Version: version})
 	}
 	return probeConfig{
-		Command:   command,
+		Command:   cmd,
 		Port:      port,
 		Probes:    probes,
 		Env:       env.Map(),
@@ -292,30 +293,79 @@ func collapse(lines []string) []string {
 	return out
 }
 
-// Smoke runs the image exactly as published and judges it by
-// b.Options.Smoke (see SmokeOptions): a probe started with the image's own
-// node, user, environment and working directory runs the image's
-// entrypoint and cmd as a child, so the app's output is at hand when it
-// fails. A service is probed over HTTP on its port at the container's own
-// address; a worker (b.Options.Worker) is watched for its uptime. The
-// error's first line says why it failed, the next lines what the probe saw
-// and the app's last SmokeLogLines lines of output.
+// Smoke runs the smoke test of img, b's image (see smoke).
 func Smoke(ctx context.Context, c *dagger.Client, b *Build, img *Image) error {
+	return smoke(ctx, c, b, ready(img))
+}
+
+// smoke runs the app as published and judges it by b.Options.Smoke (see
+// SmokeOptions): a probe started with the image's own node, user,
+// environment and working directory runs the image's entrypoint and cmd as
+// a child, so the app's output is at hand when it fails. A service is
+// probed over HTTP on its port at the container's own address; a worker
+// (b.Options.Worker) is watched for its uptime. The error's first line
+// says why it failed, the next lines what the probe saw and the app's last
+// SmokeLogLines lines of output.
+//
+// It starts at once, in the native container Dagger built (no export or
+// import to wait for), then checks that run against the normalized image
+// once image returns it: the same command, and the app saw the config's
+// user, working directory and every variable. When normalization changed
+// the files (img.Dropped: noise it removed), that run did not test the
+// published files, so the published image itself is loaded and run again.
+func smoke(ctx context.Context, c *dagger.Client, b *Build, image imageFunc) error {
+	built := b.Platforms[0].Runtime
+	entrypoint, err := built.Entrypoint(ctx)
+	if err != nil {
+		return fmt.Errorf("smoke: reading the entrypoint: %w", err)
+	}
+	args, err := built.DefaultArgs(ctx)
+	if err != nil {
+		return fmt.Errorf("smoke: reading the default arguments: %w", err)
+	}
+	ran := &v1.ConfigFile{Config: v1.Config{Entrypoint: entrypoint, Cmd: args}}
+	res, err := probeIn(ctx, c, b, built, ran)
+	if err != nil {
+		return err
+	}
+	img, err := image(ctx)
+	if err != nil {
+		return fmt.Errorf("smoke: no image to compare the run with: %w", err)
+	}
 	cf, err := img.Image.ConfigFile()
 	if err != nil {
 		return fmt.Errorf("smoke: reading the image config: %w", err)
 	}
+	if len(img.Dropped) > 0 || !slices.Equal(command(ran), command(cf)) {
+		if res, err = probeIn(ctx, c, b, img.Container(c), cf); err != nil {
+			return err
+		}
+	}
+	if err := res.Err(); err != nil {
+		return err
+	}
+	return res.asPublished(cf)
+}
+
+// command is what an image config runs: its entrypoint, then its cmd.
+func command(cf *v1.ConfigFile) []string {
+	return append(append([]string{}, cf.Config.Entrypoint...), cf.Config.Cmd...)
+}
+
+// probeIn runs the probe in ctr, whose config (the command) is cf, and
+// returns its verdict.
+func probeIn(ctx context.Context, c *dagger.Client, b *Build, ctr *dagger.Container, cf *v1.ConfigFile) (*smokeResult, error) {
 	port := b.Options.Port
 	if b.Options.Worker {
 		port = 0
 	}
 	cfg, err := newProbeConfig(cf, port, b.Options.Version, b.Options.Smoke)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	raw, err := json.Marshal(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	files := c.Directory().
 		WithNewFile("probe.js", probeScript).
@@ -323,22 +373,19 @@ func Smoke(ctx context.Context, c *dagger.Client, b *Build, img *Image) error {
 	// The probe's own deadlines end it; this only bounds a hung engine.
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.TimeoutMs+cfg.UptimeMs)*time.Millisecond+2*time.Minute)
 	defer cancel()
-	run := img.Container(c).
+	run := ctr.
 		WithMountedFile(smokeDir+"/probe.js", files.File("probe.js")).
 		WithMountedFile(smokeDir+"/config.json", files.File("config.json")).
 		WithExec([]string{"node", smokeDir + "/probe.js", smokeDir + "/config.json"},
 			dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
 	stdout, err := run.Stdout(ctx)
 	if err != nil {
-		return fmt.Errorf("smoke: running the probe: %s", failureDetail(err))
+		return nil, fmt.Errorf("smoke: running the probe: %s", failureDetail(err))
 	}
 	res, err := parseSmokeResult(stdout)
 	if err != nil {
 		stderr, _ := run.Stderr(ctx)
-		return fmt.Errorf("smoke: %w (does the image have node on its PATH?):\n%s", err, tail(strings.TrimSpace(stdout+"\n"+stderr), 25))
+		return nil, fmt.Errorf("smoke: %w (does the image have node on its PATH?):\n%s", err, tail(strings.TrimSpace(stdout+"\n"+stderr), 25))
 	}
-	if err := res.Err(); err != nil {
-		return err
-	}
-	return res.asPublished(cf)
+	return res, nil
 }

@@ -13,11 +13,13 @@ import (
 )
 
 // job is one test of the stage; it returns (skip reason, error). A job
-// with needsImage gets the normalized image, the others get nil.
+// with needsImage starts once the normalized image is made (runJob waits,
+// and reports the wait); the others start at once and may wait for it
+// themselves, later, through image.
 type job struct {
 	name       string
 	needsImage bool
-	run        func(ctx context.Context, img *Image) (string, error)
+	run        func(ctx context.Context, image imageFunc) (string, error)
 }
 
 // Test runs the test stage on a build and its normalized image: unit tests,
@@ -68,11 +70,16 @@ func runTests(ctx context.Context, c *dagger.Client, b *Build, image imageFunc) 
 // to *findings.
 func testJobs(c *dagger.Client, b *Build, findings *[]checks.Finding) []job {
 	jobs := []job{
-		{"unit", false, func(ctx context.Context, _ *Image) (string, error) { return npmScript(ctx, b, "test") }},
-		{"lint", false, func(ctx context.Context, _ *Image) (string, error) { return npmScript(ctx, b, "lint") }},
-		{"smoke", true, func(ctx context.Context, img *Image) (string, error) { return smokeJob(ctx, c, b, img) }},
-		{"checks", true, func(_ context.Context, img *Image) (string, error) {
-			var err error
+		{"unit", false, func(ctx context.Context, _ imageFunc) (string, error) { return npmScript(ctx, b, "test") }},
+		{"lint", false, func(ctx context.Context, _ imageFunc) (string, error) { return npmScript(ctx, b, "lint") }},
+		// The smoke test starts the app in the container Dagger built as soon
+		// as it is defined, and compares it with the image once that is made.
+		{"smoke", false, func(ctx context.Context, image imageFunc) (string, error) { return smokeJob(ctx, c, b, image) }},
+		{"checks", true, func(ctx context.Context, image imageFunc) (string, error) {
+			img, err := image(ctx)
+			if err != nil {
+				return "", err
+			}
 			*findings, err = Checks(b, img)
 			return "", err
 		}},
@@ -84,7 +91,7 @@ func testJobs(c *dagger.Client, b *Build, findings *[]checks.Finding) []job {
 			continue
 		}
 		reason := "not run (no " + p.Platform + " runner)"
-		jobs = append(jobs, job{"smoke " + p.Platform, false, func(context.Context, *Image) (string, error) { return reason, nil }})
+		jobs = append(jobs, job{"smoke " + p.Platform, false, func(context.Context, imageFunc) (string, error) { return reason, nil }})
 	}
 	return jobs
 }
@@ -108,20 +115,19 @@ func TestJob(ctx context.Context, c *dagger.Client, b *Build, img *Image, name s
 // runJob runs one job, first waiting for the image if it needs it.
 func runJob(ctx context.Context, j job, image imageFunc) JobResult {
 	res := JobResult{Name: j.name, Status: Passed}
-	var img *Image
 	if j.needsImage {
 		t0 := time.Now()
-		var err error
-		img, err = image(ctx)
+		img, err := image(ctx)
 		res.Waited = time.Since(t0)
 		if err != nil {
 			res.Status, res.Detail = Failed, "no image to test: "+err.Error()
 			return res
 		}
+		image = ready(img)
 	}
 	t0 := time.Now()
 	res.Began = t0
-	skip, err := j.run(ctx, img)
+	skip, err := j.run(ctx, image)
 	res.Duration = time.Since(t0)
 	switch {
 	case err != nil:
@@ -143,12 +149,12 @@ func npmScript(ctx context.Context, b *Build, script string) (string, error) {
 	return "", err
 }
 
-// smokeJob is the smoke job: Smoke, or skipped when SmokeOptions.Skip.
-func smokeJob(ctx context.Context, c *dagger.Client, b *Build, img *Image) (string, error) {
+// smokeJob is the smoke job: smoke, or skipped when SmokeOptions.Skip.
+func smokeJob(ctx context.Context, c *dagger.Client, b *Build, image imageFunc) (string, error) {
 	if b.Options.Smoke.Skip {
 		return "--skip-smoke given: the image was not started", nil
 	}
-	return "", Smoke(ctx, c, b, img)
+	return "", smoke(ctx, c, b, image)
 }
 
 // Checks runs the image policy checks of package checks on the normalized

@@ -54,6 +54,7 @@ func normalizeLayer(l v1.Layer, mt types.MediaType, epoch time.Time, o *options)
 		}
 		name := cleanName(hdr.Name)
 		if matchAny(o.remove, name) {
+			o.drop(name)
 			continue
 		}
 		n, err := io.Copy(spool, tr)
@@ -106,35 +107,44 @@ func layerMediaType(mt types.MediaType) types.MediaType {
 // diff_id) gzip'd at level, as every layer this package writes, keeping
 // its media type.
 // Base layers are the same in every build of an app (tens of MB, the node
-// binary): their recompressed blobs are kept for the life of the process,
-// by diff_id and level, so a release's second build and its tests do not
-// compress them again.
+// binary): their recompressed layers are kept for the life of the process,
+// by diff_id, level and media type, so a release's second build, its tests
+// and the next build neither compress them nor hash them again.
 func recompressLayer(l v1.Layer, mt types.MediaType, level int) (v1.Layer, error) {
 	id, err := l.DiffID()
 	if err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("%s %d", id, level)
-	v, _ := recompressed.LoadOrStore(key, &onceBlob{})
-	ob := v.(*onceBlob)
-	ob.once.Do(func() { ob.blob, ob.err = gzipUncompressed(l, level) })
-	if ob.err != nil {
+	key := fmt.Sprintf("%s %d %s", id, level, mt)
+	v, _ := recompressed.LoadOrStore(key, &onceLayer{})
+	ol := v.(*onceLayer)
+	ol.once.Do(func() { ol.layer, ol.err = recompress(l, mt, level) })
+	if ol.err != nil {
 		recompressed.Delete(key)
-		return nil, ob.err
+		return nil, ol.err
 	}
-	blob := ob.blob
+	return ol.layer, nil
+}
+
+// recompressed holds *onceLayer by "diff_id level media-type".
+var recompressed sync.Map
+
+type onceLayer struct {
+	once  sync.Once
+	layer v1.Layer
+	err   error
+}
+
+// recompress gzips l's uncompressed bytes at level into an in-memory layer
+// of media type mt; its digest and diff_id are computed once, here.
+func recompress(l v1.Layer, mt types.MediaType, level int) (v1.Layer, error) {
+	blob, err := gzipUncompressed(l, level)
+	if err != nil {
+		return nil, err
+	}
 	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(blob)), nil
 	}, tarball.WithMediaType(mt))
-}
-
-// recompressed holds *onceBlob by "diff_id level".
-var recompressed sync.Map
-
-type onceBlob struct {
-	once sync.Once
-	blob []byte
-	err  error
 }
 
 // gzipUncompressed gzips l's uncompressed bytes at level.

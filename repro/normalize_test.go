@@ -3,6 +3,7 @@ package repro
 import (
 	"archive/tar"
 	"compress/gzip"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -308,4 +309,50 @@ func digestOf(t *testing.T, l v1.Layer) v1.Hash {
 		t.Fatal(err)
 	}
 	return d
+}
+
+func TestNormalizeDropped(t *testing.T) {
+	img := image(t, t1, false, nil, layer(t, []file{
+		{name: "app/app.js", body: "x", mtime: t1},
+		{name: "app/npm-debug.log", body: "log", mtime: t1},
+		{name: "root/.npm/_cacache/index", body: "cache", mtime: t1},
+	}))
+	var dropped []string
+	if _, err := Normalize(img, epoch, Remove(DefaultNoise...), Dropped(&dropped)); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(dropped)
+	if want := []string{"app/npm-debug.log", "root/.npm/_cacache/index"}; !slices.Equal(dropped, want) {
+		t.Errorf("dropped = %v, want %v", dropped, want)
+	}
+	// Nothing to remove: the list stays empty.
+	dropped = nil
+	if _, err := Normalize(img, epoch, Remove("/nowhere"), Dropped(&dropped)); err != nil {
+		t.Fatal(err)
+	}
+	if len(dropped) != 0 {
+		t.Errorf("dropped = %v, want none", dropped)
+	}
+}
+
+// TestBaseLayersRecompressedOnce: a second Normalize on the same base gets
+// the very layers of the first (compressed and hashed once per process).
+func TestBaseLayersRecompressedOnce(t *testing.T) {
+	a, b, base := appImages(t)
+	na, err := Normalize(a, epoch, Base(image(t, t1, true, nil, base)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb, err := Normalize(b, epoch, Base(image(t, t2, true, nil, base)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	la, _ := na.Layers()
+	lb, _ := nb.Layers()
+	if la[0] != lb[0] {
+		t.Error("the base layer was recompressed again for the second image")
+	}
+	if la[1] == lb[1] {
+		t.Error("app layers are shared between images; only base layers should be")
+	}
 }

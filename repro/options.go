@@ -3,6 +3,7 @@ package repro
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/klauspost/compress/gzip"
 
@@ -47,6 +48,18 @@ type options struct {
 	level    int
 	uid, gid *int
 	remove   []string
+	dropped  *[]string
+	mu       sync.Mutex // guards *dropped: layers are rewritten concurrently
+}
+
+// drop records an entry Remove dropped.
+func (o *options) drop(name string) {
+	if o.dropped == nil {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	*o.dropped = append(*o.dropped, name)
 }
 
 func makeOptions(opts ...Option) (*options, error) {
@@ -147,6 +160,20 @@ func Remove(patterns ...string) Option {
 			}
 		}
 		o.remove = append(o.remove, patterns...)
+		return nil
+	}
+}
+
+// Dropped appends to *dst the path of every entry Remove dropped from a
+// rewritten layer, so a caller can tell whether the normalized image holds
+// exactly the files of the image it was given (timestamps aside: an empty
+// list means nothing was removed). The order is not defined.
+func Dropped(dst *[]string) Option {
+	return func(o *options) error {
+		if dst == nil {
+			return errors.New("repro: Dropped(nil)")
+		}
+		o.dropped = dst
 		return nil
 	}
 }
