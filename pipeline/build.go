@@ -132,6 +132,9 @@ type Build struct {
 	Deps *lockfile.Graph
 	// Accept are the findings the source's checks.AcceptFile accepts.
 	Accept []checks.Acceptance
+	// Excludes are the patterns that keep files out of the app layer: the
+	// defaults, then .dockerignore's (layerExcludes).
+	Excludes []string
 }
 
 // BuildApp validates the inputs and defines the builder and runtime
@@ -289,7 +292,7 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 		}
 		pb.Runtime = rt.container(c, pb.Platform, pb.RuntimeBase, deps, pl)
 	}
-	return &Build{Options: o, App: app, Platforms: platforms, Dev: dev, Labels: labels, NodeVersion: nodeVersion, Lockfile: files[app.PackageManager.Kind.File()], Deps: deps, Accept: accept}, nil
+	return &Build{Options: o, App: app, Platforms: platforms, Dev: dev, Labels: labels, NodeVersion: nodeVersion, Lockfile: files[app.PackageManager.Kind.File()], Deps: deps, Accept: accept, Excludes: ignore}, nil
 }
 
 // builderContainer is the builder base with the manifests (and the

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"path"
 	"sort"
 	"strings"
 
@@ -8,7 +9,7 @@ import (
 )
 
 // defaultExcludes never reach the app layer: tests, VCS data, host
-// dependencies, package manager caches, state and logs (yarn berry's
+// dependencies, package manager and build caches, state and logs (yarn berry's
 // .yarn holds its cache, releases and install state; .pnp.* is
 // Plug'n'Play's), credentials.
 var defaultExcludes = []string{
@@ -17,6 +18,9 @@ var defaultExcludes = []string{
 	"npm-debug.log*", "yarn-error.log*", "*.log",
 	"test", "tests", "__tests__", "**/*.test.js", "**/*.test.mjs", "**/*.test.cjs", "**/*.spec.js",
 	"coverage", ".nyc_output", "Dockerfile", ".dockerignore",
+	// Next.js's build cache and timing traces: never read at run time, and
+	// different on every build.
+	".next/cache", ".next/trace", ".next/trace-build",
 }
 
 // layerExcludes are the exclude patterns of the app layer: appExcludes,
@@ -59,4 +63,26 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// excludedBy returns the first pattern of excludes that keeps file (a path
+// relative to the app directory, e.g. "dist/server.js") out of the app
+// layer, matched against the file and each of its parent directories, or
+// "" when none does (negations are not followed: this names a likely
+// cause for an error message, it does not decide what ships).
+func excludedBy(excludes []string, file string) string {
+	file = path.Clean(strings.TrimPrefix(file, "./"))
+	parts := strings.Split(file, "/")
+	for _, p := range excludes {
+		if strings.HasPrefix(p, "!") {
+			continue
+		}
+		p = strings.TrimSuffix(path.Clean(p), "/")
+		for i := range parts {
+			if ok, _ := path.Match(p, path.Join(parts[:i+1]...)); ok {
+				return p
+			}
+		}
+	}
+	return ""
 }

@@ -342,9 +342,25 @@ func smoke(ctx context.Context, c *dagger.Client, b *Build, image imageFunc) err
 		}
 	}
 	if err := res.Err(); err != nil {
-		return err
+		return withExcludeHint(err, b)
 	}
 	return res.asPublished(cf)
+}
+
+// withExcludeHint adds to a smoke failure the exclude pattern that kept
+// the entrypoint out of the image, when one did: e.g. "dist" in a
+// .dockerignore written for a Docker build, where it filters the build's
+// input, while here it filters the app files after the build step.
+func withExcludeHint(err error, b *Build) error {
+	if b.App == nil {
+		return err
+	}
+	p := excludedBy(b.Excludes, b.App.Entrypoint)
+	if p == "" {
+		return err
+	}
+	return fmt.Errorf("%w\nhint: the entrypoint %s is not in the image: the exclude pattern %q removes it (.dockerignore and the default excludes filter the app files the build step leaves, not its input as in a Docker build: see the README's \"Build step\"): remove the pattern, or re-include the file with \"!%s\"",
+		err, b.App.Entrypoint, p, b.App.Entrypoint)
 }
 
 // command is what an image config runs: its entrypoint, then its cmd.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"dagger.io/dagger"
@@ -142,8 +143,12 @@ func runJob(ctx context.Context, j job, image imageFunc) JobResult {
 // manager) in the dev container, or reports it skipped when package.json
 // has no such script.
 func npmScript(ctx context.Context, b *Build, script string) (string, error) {
-	if _, ok := b.App.Scripts[script]; !ok {
+	cmd, ok := b.App.Scripts[script]
+	if !ok {
 		return "no \"" + script + "\" script in package.json", nil
+	}
+	if script == "test" && isNpmInitTest(cmd) {
+		return "the \"test\" script is npm init's placeholder (" + cmd + "): write tests, or delete it", nil
 	}
 	_, err := b.Dev.WithExec(scriptArgs(b.App.PackageManager.Kind, script)).Sync(ctx)
 	return "", err
@@ -215,4 +220,14 @@ func checkPlatformImage(b *Build, img *Image) ([]checks.Finding, error) {
 		}
 	}
 	return findings, nil
+}
+
+// npmInitTest is the test script `npm init` writes, which always fails.
+const npmInitTest = `echo "Error: no test specified" && exit 1`
+
+// isNpmInitTest reports whether a test script is npm init's placeholder:
+// it tests nothing, so the unit job is skipped (and says so) rather than
+// failing every app started with `npm init -y`.
+func isNpmInitTest(cmd string) bool {
+	return strings.Join(strings.Fields(cmd), " ") == npmInitTest
 }

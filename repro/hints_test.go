@@ -15,6 +15,13 @@ func TestHintFor(t *testing.T) {
 		{"app/build/Release/.deps/Release/addon.node.d", "compiler intermediate"},
 		{"app/build/Release/addon.node", "SOURCE_DATE_EPOCH"},
 		{"app/node_modules/.package-lock.json", "hidden lockfile"},
+		{"app/.next/cache/turbopack/v16.4.3-29bbeab0/00000001.sst", "Next.js build cache"},
+		{"app/.next/trace", "Next.js build cache"},
+		{"app/.next/BUILD_ID", "generateBuildId"},
+		{"app/.next/static/jbR0ISnF4sz7dfQxxOdhI/_buildManifest.js", "generateBuildId"},
+		{"app/.next/server/server-reference-manifest.json", "NEXT_SERVER_ACTIONS_ENCRYPTION_KEY"},
+		{"app/.next/server/prerender-manifest.json", "preview keys"},
+		{"app/node_modules/x/trace", ""},
 		{"app/Makefile", ""},
 		{"app/app.js", ""},
 	} {
