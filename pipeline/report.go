@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -102,9 +103,34 @@ func failureDetail(err error) string {
 	var ee *dagger.ExecError
 	if errors.As(err, &ee) {
 		out := strings.TrimSpace(ee.Stdout + "\n" + ee.Stderr)
-		return fmt.Sprintf("exit code %d: %s", ee.ExitCode, tail(out, 25))
+		return fmt.Sprintf("exit code %d: %s\n%s", ee.ExitCode, headline(out), tail(out, 25))
 	}
 	return err.Error()
+}
+
+// errorMarks start the lines of a command's output that say why it failed:
+// node's errors, node --test/TAP, jest/vitest and eslint's summaries.
+var errorMarks = regexp.MustCompile(`^(\w*Error\b|✖|✗|×|not ok\b|FAIL\b|● |\d+ problems?\b|Cannot find module)`)
+
+// headline is the line of a failed command's output that best says why
+// (the one-line summary of a gate): the first that looks like an error or
+// a failed test, then one of npm's own error lines, else the last line.
+func headline(out string) string {
+	lines := strings.Split(out, "\n")
+	var npmErr string
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		switch {
+		case errorMarks.MatchString(l):
+			return l
+		case npmErr == "" && (strings.HasPrefix(l, "npm error") || strings.HasPrefix(l, "npm ERR!")):
+			npmErr = l
+		}
+	}
+	if npmErr != "" {
+		return npmErr
+	}
+	return strings.TrimSpace(lines[len(lines)-1])
 }
 
 func tail(s string, n int) string {
