@@ -1,6 +1,7 @@
 package nodeapp
 
 import (
+	"dagger/immutable/lockfile"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -27,6 +28,12 @@ type App struct {
 	// and arguments go into the image), or nil when it came from
 	// --entrypoint or "main".
 	Start *StartCommand
+	// StartBin is the "start" script when it runs a command by name that
+	// the lockfile cannot resolve (yarn and pnpm keep no bin records): the
+	// build resolves it among the installed production dependencies, then
+	// sets Entrypoint and Start, else keeps Entrypoint ("main"). Nil
+	// otherwise.
+	StartBin *BinStart
 	// Module is "module" for ESM projects and "commonjs" otherwise.
 	Module string
 	// EnginesNode is package.json's engines.node range, or "".
@@ -102,6 +109,12 @@ func Inspect(files Files, entrypoint string) (*App, error) {
 		if c != nil {
 			entrypoint, app.Start = c.File, c
 		}
+		if c == nil && pm.Kind != lockfile.NPM {
+			app.StartBin = parseBinStart(app.Scripts["start"])
+		}
+	}
+	if entrypoint == "" && pkg.Main == "" && app.StartBin != nil {
+		return app, nil // Entrypoint is set by the build, from the installed dependencies
 	}
 	entry, err := resolveEntrypoint(pkg, entrypoint)
 	if err != nil {

@@ -15,13 +15,11 @@ import (
 // runs the Nest CLI, a dev tool), or a lockfile without bin records (yarn
 // and pnpm do not keep them).
 func binStartCommand(script string, lock []byte) *StartCommand {
-	if script == "" || len(lock) == 0 || strings.ContainsAny(script, "&|;<>$`'\"\\=") {
+	bin := parseBinStart(script)
+	if bin == nil || len(lock) == 0 {
 		return nil
 	}
-	fields := strings.Fields(script)
-	if len(fields) == 0 || fields[0] == "node" || strings.ContainsAny(fields[0], "/.") {
-		return nil
-	}
+	fields := append([]string{bin.Name}, bin.Args...)
 	var l struct {
 		Packages map[string]struct {
 			Bin json.RawMessage `json:"bin"`
@@ -60,4 +58,33 @@ func binStartCommand(script string, lock []byte) *StartCommand {
 		return c
 	}
 	return nil
+}
+
+// BinStart is a start script that runs a command by name (`next start`),
+// as npm puts a dependency's bin script on the PATH. Which file that is,
+// package-lock.json records; yarn's and pnpm's lockfiles do not, so the
+// build looks it up among the installed production dependencies.
+type BinStart struct {
+	// Name is the command, e.g. "next".
+	Name string
+	// Args are the script's words after it, e.g. ["start"].
+	Args []string
+}
+
+// parseBinStart parses a start script of the form `<command> [args]`: no
+// shell syntax, no env assignment, and a command that is neither node nor
+// a path. It is nil for anything else.
+func parseBinStart(script string) *BinStart {
+	if script == "" || strings.ContainsAny(script, "&|;<>$`'\"\\=") {
+		return nil
+	}
+	fields := strings.Fields(script)
+	if len(fields) == 0 || fields[0] == "node" || strings.ContainsAny(fields[0], "/.") {
+		return nil
+	}
+	b := &BinStart{Name: fields[0]}
+	if len(fields) > 1 {
+		b.Args = fields[1:]
+	}
+	return b
 }

@@ -87,3 +87,28 @@ func TestBinStart(t *testing.T) {
 		t.Errorf("fastify-cli app: entrypoint %q, start %+v; want fastify-cli's cli.js with the script's arguments", app.Entrypoint, app.Start)
 	}
 }
+
+// TestStartBin: in a yarn or pnpm project, a start script that runs a
+// command by name is left for the build to resolve (StartBin), without
+// "main" too; npm projects resolve it from package-lock.json instead.
+func TestStartBin(t *testing.T) {
+	for _, fx := range []string{"pnpm", "yarn-classic"} {
+		f := fixtureFiles(t, fx, func(f Files) {
+			replace(t, "package.json", `"start": "node server.js"`, `"start": "next start -p 3000"`)(f)
+			replace(t, "package.json", `"main": "server.js"`, `"description": "no main"`)(f)
+		})
+		app, err := Inspect(f, "")
+		if err != nil {
+			t.Fatalf("%s: %v", fx, err)
+		}
+		want := &BinStart{Name: "next", Args: []string{"start", "-p", "3000"}}
+		if !reflect.DeepEqual(app.StartBin, want) || app.Entrypoint != "" {
+			t.Errorf("%s: StartBin %+v, entrypoint %q; want %+v and none yet", fx, app.StartBin, app.Entrypoint, want)
+		}
+	}
+	f := fixtureFiles(t, "app", func(f Files) { replace(t, "package.json", `"start": "node app.js"`, `"start": "next start"`)(f) })
+	app, err := Inspect(f, "")
+	if err != nil || app.StartBin != nil || app.Entrypoint != "app.js" {
+		t.Errorf("npm: StartBin %+v, entrypoint %q, %v; want none, main's app.js", app.StartBin, app.Entrypoint, err)
+	}
+}

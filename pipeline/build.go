@@ -236,6 +236,11 @@ func BuildApp(ctx context.Context, c *dagger.Client, o BuildOptions) (*Build, er
 	if err := checkInstall(ctx, app.PackageManager.Kind, prodInstall); err != nil {
 		return nil, err
 	}
+	if app.StartBin != nil && o.Entrypoint == "" {
+		if err := resolveStartBin(ctx, prodInstall, app); err != nil {
+			return nil, err
+		}
+	}
 
 	epoch := int(o.Epoch.Unix())
 	prodDeps := withoutBuildResidue(prodInstall, "/src/node_modules").
