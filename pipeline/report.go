@@ -102,10 +102,29 @@ func (r *TestReport) String() string {
 func failureDetail(err error) string {
 	var ee *dagger.ExecError
 	if errors.As(err, &ee) {
-		out := strings.TrimSpace(ee.Stdout + "\n" + ee.Stderr)
+		out := strings.TrimSpace(withoutBaseNoise(ee.Stdout + "\n" + ee.Stderr))
 		return fmt.Sprintf("exit code %d: %s\n%s", ee.ExitCode, headline(out), tail(out, 25))
 	}
 	return err.Error()
+}
+
+// baseNoise is what npm prints on every run in the project's builder base,
+// which sets npm_config_nodedir (node-gyp's headers, offline) that npm 11
+// does not know: not the app's output, so not in its failure report.
+const baseNoise = `npm warn Unknown env config "nodedir". This will stop working in the next major version of npm.`
+
+// withoutBaseNoise drops baseNoise lines from a command's output.
+func withoutBaseNoise(out string) string {
+	if !strings.Contains(out, baseNoise) {
+		return out
+	}
+	var keep []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.TrimSpace(l) != baseNoise {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }
 
 // errorMarks start the lines of a command's output that say why it failed:

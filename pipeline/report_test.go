@@ -20,10 +20,13 @@ func TestHeadline(t *testing.T) {
 			t.Errorf("%s: headline = %q, want %q", tc.name, got, tc.want)
 		}
 	}
-	err := &dagger.ExecError{ExitCode: 1, Stdout: "ok 1\nnot ok 2 - adds\n    at x.js:1", Stderr: ""}
+	err := &dagger.ExecError{ExitCode: 1, Stdout: "ok 1\nnot ok 2 - adds\n    at x.js:1", Stderr: baseNoise + "\n"}
 	d := failureDetail(err)
 	if first, _, _ := strings.Cut(d, "\n"); first != "exit code 1: not ok 2 - adds" || !strings.Contains(d, "at x.js:1") {
 		t.Errorf("failureDetail = %q; want the headline first, then the output", d)
+	}
+	if strings.Contains(d, "nodedir") {
+		t.Errorf("failureDetail kept the builder base's npm warning: %q", d)
 	}
 	if d := failureDetail(errors.New("plain")); d != "plain" {
 		t.Errorf("failureDetail(plain) = %q", d)
