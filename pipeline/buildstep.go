@@ -32,7 +32,8 @@ func withNativeBuildEnv(ctr *dagger.Container) *dagger.Container {
 
 // appTree returns the dev container unit tests and lint run in, and the
 // app layer's files. Without a build script both come from the source as
-// it is. With one, `npm run build` runs in dev (SOURCE_DATE_EPOCH is the
+// it is. With one, `<npm|yarn|pnpm> run build` (the app's package manager,
+// as for tests and lint) runs in dev (SOURCE_DATE_EPOCH is the
 // build's epoch) and the app layer is the tree it leaves: the source plus
 // the build output, without node-gyp intermediates, still filtered by
 // ignore (.dockerignore and the always-excluded paths, node_modules among
@@ -43,7 +44,7 @@ func appTree(c *dagger.Client, o BuildOptions, app *nodeapp.App, dev *dagger.Con
 	if _, ok := app.Scripts[BuildScript]; ok {
 		dev = dev.
 			WithEnvVariable("SOURCE_DATE_EPOCH", strconv.Itoa(epoch)).
-			WithExec([]string{"npm", "run", BuildScript})
+			WithExec(scriptArgs(app.PackageManager.Kind, BuildScript))
 		src = dev.
 			WithExec([]string{"sh", "-c", removeBuildResidue, "sh", "/src", "app"}).
 			Directory("/src")

@@ -144,6 +144,28 @@ func TestFieldApps(t *testing.T) {
 		}
 	})
 
+	t.Run("pnpm-bin-start", func(t *testing.T) {
+		t.Parallel()
+		// `fastify start … app.js` runs fastify-cli's bin; pnpm's lockfile
+		// does not record it, so the build looks it up in node_modules. The
+		// build step must run as `pnpm run build` (build.js refuses any
+		// other tool) and writes the built.json app.js loads: the smoke
+		// test's GET / passing proves both, and fastify-cli loading the
+		// plugin.
+		r, repo, err := fieldRelease(t, "pnpm-bin", testenv.Path("fixtures", "pnpm-bin-start"), nil)
+		if err != nil {
+			t.Fatalf("release: %v\n%s", err, reportText(r))
+		}
+		if g := gateOf(t, r.Gates, "smoke"); !g.Passed || g.Skipped {
+			t.Errorf("smoke gate = %+v, want passed", g)
+		}
+		rt := record(t, repo).Runtime
+		want := []string{"start", "-a", "0.0.0.0", "-l", "info", "app.js"}
+		if rt == nil || !reflect.DeepEqual(rt.Entrypoint, []string{"node", "node_modules/fastify-cli/cli.js"}) || !reflect.DeepEqual(rt.Cmd, want) {
+			t.Errorf("record runtime = %+v, want node node_modules/fastify-cli/cli.js %v (fastify-cli's bin)", rt, want)
+		}
+	})
+
 	t.Run("worker", func(t *testing.T) {
 		t.Parallel()
 		// The worker writes a heartbeat to $DATA_DIR every second and
