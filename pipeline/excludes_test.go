@@ -32,6 +32,11 @@ func TestExcludeHint(t *testing.T) {
 	if got := withExcludeHint(fail, b).Error(); !strings.HasPrefix(got, fail.Error()) || !strings.Contains(got, `the exclude pattern "dist" removes it`) {
 		t.Errorf("hint = %q", got)
 	}
+	b.App.Entrypoint = "node_modules/fastify-cli/cli.js" // a dependency's bin: its own layer
+	if got := withExcludeHint(fail, b); got != fail {
+		t.Errorf("the entrypoint is a dependency's file, but the error became %q", got)
+	}
+	b.App.Entrypoint = "dist/server.js"
 	b.Excludes = layerExcludes("node_modules\n")
 	if got := withExcludeHint(fail, b); got != fail {
 		t.Errorf("no pattern matches, but the error became %q", got)

@@ -352,8 +352,8 @@ func smoke(ctx context.Context, c *dagger.Client, b *Build, image imageFunc) err
 // .dockerignore written for a Docker build, where it filters the build's
 // input, while here it filters the app files after the build step.
 func withExcludeHint(err error, b *Build) error {
-	if b.App == nil {
-		return err
+	if b.App == nil || strings.HasPrefix(b.App.Entrypoint, "node_modules/") {
+		return err // a dependency's file: the dependency layer, not the app files
 	}
 	p := excludedBy(b.Excludes, b.App.Entrypoint)
 	if p == "" {
