@@ -86,18 +86,6 @@ var testKey = func() *ecdsa.PrivateKey {
 // TestAdvisoryDigest: a byte or a name changed in the database changes the
 // digest; the same content elsewhere does not.
 func TestAdvisoryDigest(t *testing.T) {
-	write := func(dir string, files map[string]string) string {
-		for name, body := range files {
-			p := filepath.Join(dir, name)
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return dir
-	}
 	digest := func(path string) string {
 		t.Helper()
 		d, err := advisoryDigest(path)
@@ -107,8 +95,8 @@ func TestAdvisoryDigest(t *testing.T) {
 		return d
 	}
 	files := map[string]string{"npm/GHSA-1.json": `{"id":"GHSA-1"}`, "npm/GHSA-2.json": `{"id":"GHSA-2"}`}
-	ref := digest(write(t.TempDir(), files))
-	if got := digest(write(t.TempDir(), files)); got != ref {
+	ref := digest(writeFiles(t, t.TempDir(), files))
+	if got := digest(writeFiles(t, t.TempDir(), files)); got != ref {
 		t.Errorf("same content in another directory: %s != %s", got, ref)
 	}
 	for name, edit := range map[string]map[string]string{
@@ -116,7 +104,7 @@ func TestAdvisoryDigest(t *testing.T) {
 		"a name":   {"npm/GHSA-9.json": `{"id":"GHSA-1"}`, "npm/GHSA-2.json": `{"id":"GHSA-2"}`},
 		"a file +": {"npm/GHSA-1.json": `{"id":"GHSA-1"}`, "npm/GHSA-2.json": `{"id":"GHSA-2"}`, "x.json": "{}"},
 	} {
-		if digest(write(t.TempDir(), edit)) == ref {
+		if digest(writeFiles(t, t.TempDir(), edit)) == ref {
 			t.Errorf("%s changed: digest did not change", name)
 		}
 	}

@@ -25,15 +25,7 @@ func TestStartBinScript(t *testing.T) {
 		"node_modules/nodemon/package.json":     `{"name": "nodemon", "bin": {"nodemon": "bin/nodemon.js"}}`,
 		"node_modules/unrelated/package.json":   `{"name": "unrelated", "bin": {"next": "evil.js"}}`,
 	}
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, dir, files)
 	for cmd, want := range map[string]string{
 		"next":    "node_modules/next/dist/bin/next",
 		"serve":   "node_modules/@acme/serve/cli.js",
@@ -50,4 +42,20 @@ func TestStartBinScript(t *testing.T) {
 			t.Errorf("%s resolves to %q, want %q", cmd, got, want)
 		}
 	}
+}
+
+// writeFiles writes files (path relative to dir -> content) under dir,
+// making their directories, and returns dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) string {
+	t.Helper()
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
