@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -34,9 +35,13 @@ func TestCLIKilledReleaseResumes(t *testing.T) {
 	held := make(chan string, 1)
 	p.Add(faultproxy.Rule{Match: faultproxy.On("PUT", `/manifests/v1$`), Fault: faultproxy.Hold(0, held)})
 
+	tmp := t.TempDir()
 	release := func(repo string) *exec.Cmd {
 		cmd := exec.Command(bin, "release", "--version", "1.0.0", "--source", testenv.Path("fixtures", "app"), "--version-path", "/version", "--registry", repo)
 		cmd.Dir = testenv.Root()
+		// A killed process cannot remove its work directory: keep it in the
+		// test's, which is removed when the test ends.
+		cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 		return cmd
 	}
 	cmd := release(p.Host + "/" + path)
