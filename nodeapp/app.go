@@ -1,11 +1,12 @@
 package nodeapp
 
 import (
-	"dagger/immutable/lockfile"
 	"encoding/json"
 	"fmt"
 	"path"
 	"strings"
+
+	"dagger/immutable/lockfile"
 )
 
 // Files holds the manifest files of a project, by name. A missing file is

@@ -19,7 +19,6 @@ func binStartCommand(script string, lock []byte) *StartCommand {
 	if bin == nil || len(lock) == 0 {
 		return nil
 	}
-	fields := append([]string{bin.Name}, bin.Args...)
 	var l struct {
 		Packages map[string]struct {
 			Bin json.RawMessage `json:"bin"`
@@ -47,15 +46,11 @@ func binStartCommand(script string, lock []byte) *StartCommand {
 		if json.Unmarshal(p.Bin, &bins) != nil {
 			continue
 		}
-		file, ok := bins[fields[0]]
+		file, ok := bins[bin.Name]
 		if !ok {
 			continue
 		}
-		c := &StartCommand{Script: "start", File: path.Join(key, path.Clean(strings.TrimPrefix(file, "./")))}
-		if len(fields) > 1 {
-			c.Args = fields[1:]
-		}
-		return c
+		return &StartCommand{Script: "start", File: path.Join(key, path.Clean(strings.TrimPrefix(file, "./"))), Args: bin.Args}
 	}
 	return nil
 }

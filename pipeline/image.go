@@ -188,7 +188,7 @@ var baseConfigs sync.Map
 // the first time, then kept for the process when the base is pinned.
 func baseConfig(ctx context.Context, c *dagger.Client, pb PlatformBuild, path string) (v1.Image, error) {
 	key := pb.Platform + " " + pb.RuntimeBase
-	if img, ok := baseConfigs.Load(key); ok && pb.BaseDigest != "" {
+	if img, ok := baseConfigs.Load(key); ok { // only pinned bases are stored
 		return img.(v1.Image), nil
 	}
 	opts := dagger.ContainerAsTarballOpts{ForcedCompression: dagger.ImageLayerCompressionGzip}
